@@ -1,0 +1,49 @@
+# Everything the project needs comes from go.mod and tools/go.mod: a machine
+# with Go is enough.
+
+GO      ?= go
+TOOL    := $(GO) tool -modfile=tools/go.mod
+BUF     := $(TOOL) buf
+GO_DIRS := bookingapi cmd service
+
+.PHONY: run build test fmt-check vet lint format-check generated-check generate bench
+
+## run: serve on :50051 against the built-in sandbox of Booking's API
+run:
+	$(GO) run ./cmd/attachmentd --sandbox
+
+## build: a static binary in bin/attachmentd
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/attachmentd ./cmd/attachmentd
+
+## test: every check, then every test with the race detector
+test: fmt-check vet lint format-check generated-check
+	$(GO) test -race -count=1 ./...
+
+fmt-check:
+	@unformatted="$$(gofmt -l $(GO_DIRS))"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+lint:
+	$(BUF) lint
+
+format-check:
+	$(BUF) format --diff --exit-code
+
+## generated-check: gen/ is exactly what the .proto files generate
+generated-check:
+	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
+	$(BUF) generate --output "$$tmp" && \
+	if ! diff -r gen "$$tmp/gen"; then echo "gen/ is stale: run make generate"; exit 1; fi
+
+## generate: regenerate gen/ from proto/
+generate:
+	rm -rf gen
+	$(BUF) generate
+
+## bench: Go benchmarks of the upload and download paths
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,115 @@
+package bookingapi
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Errors an [Uploader] reports about the data it was given; nothing that
+// violates them reaches Booking.
+var (
+	// ErrFileTooLarge means the file has more than MaxFileBytes bytes.
+	ErrFileTooLarge = errors.New("bookingapi: file too large")
+	// ErrSizeMismatch means the bytes written differ from the declared size.
+	ErrSizeMismatch = errors.New("bookingapi: file size mismatch")
+	// ErrEmptyFile means the upload was closed without any bytes.
+	ErrEmptyFile = errors.New("bookingapi: empty file")
+)
+
+// Kind classifies an [Error] by what a caller can do about it.
+type Kind int
+
+// The kinds of [Error].
+const (
+	// KindUnknown is a failure that fits no other kind.
+	KindUnknown Kind = iota
+	// KindInvalidRequest: Booking rejected the request's content (400, or
+	// another 4xx not listed below). Error.Message holds Booking's reason.
+	KindInvalidRequest
+	// KindUnauthenticated: the client's own credentials or token were refused,
+	// even after a fresh token exchange. The caller of the API is not at fault.
+	KindUnauthenticated
+	// KindPermissionDenied: the account may not access this property (403).
+	KindPermissionDenied
+	// KindNotFound: no such conversation or attachment (404).
+	KindNotFound
+	// KindRateLimited: Booking still answered 429 after the retries.
+	KindRateLimited
+	// KindUnavailable: Booking answered 5xx, or not at all, after the retries.
+	KindUnavailable
+	// KindMalformedResponse: Booking answered with success but the answer
+	// could not be used (invalid JSON or base64, a missing attachment_id).
+	KindMalformedResponse
+	// KindDataLoss: a download returned a different number of bytes than
+	// file_info reported.
+	KindDataLoss
+)
+
+// Error is a failed call to Booking.
+type Error struct {
+	// Op names the call: "token exchange", "upload", "chunk start",
+	// "chunk resume", "chunk finish", "download" or "file_info".
+	Op string
+	// Kind classifies the failure.
+	Kind Kind
+	// StatusCode is Booking's HTTP status, or 0 when no answer arrived.
+	StatusCode int
+	// Message is Booking's own error text, or what was wrong with its answer.
+	Message string
+	// RUID is Booking's id of the response (meta.ruid); empty without one.
+	RUID string
+	// RetryAfter is the wait a Retry-After header asked for, or 0.
+	RetryAfter time.Duration
+	// Err is the underlying cause, such as a network error; may be nil.
+	Err error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("bookingapi: ")
+	b.WriteString(e.Op)
+	if e.StatusCode != 0 {
+		fmt.Fprintf(&b, ": HTTP %d", e.StatusCode)
+	}
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	} else if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	if e.RUID != "" {
+		fmt.Fprintf(&b, " (ruid %s)", e.RUID)
+	}
+	return b.String()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// retryable reports whether sending the same request again may succeed.
+func (e *Error) retryable() bool {
+	return e.Kind == KindRateLimited || e.Kind == KindUnavailable
+}
+
+// kindOfStatus classifies a non-2xx HTTP status of a messaging call.
+func kindOfStatus(code int) Kind {
+	switch {
+	case code == http.StatusUnauthorized:
+		return KindUnauthenticated
+	case code == http.StatusForbidden:
+		return KindPermissionDenied
+	case code == http.StatusNotFound:
+		return KindNotFound
+	case code == http.StatusTooManyRequests:
+		return KindRateLimited
+	case code >= 500:
+		return KindUnavailable
+	case code >= 400:
+		return KindInvalidRequest
+	default:
+		return KindMalformedResponse
+	}
+}

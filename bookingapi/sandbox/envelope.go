@@ -1,0 +1,72 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+)
+
+// envelope is the body of every messaging response, as Booking sends it.
+type envelope struct {
+	Data     any            `json:"data"`
+	Errors   []envelopeItem `json:"errors"`
+	Warnings []envelopeItem `json:"warnings"`
+	Meta     envelopeMeta   `json:"meta"`
+}
+
+// envelopeItem is one entry of an envelope's errors (or warnings).
+type envelopeItem struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+type envelopeMeta struct {
+	RUID string `json:"ruid"`
+}
+
+// apiError is a rejection: the HTTP status and the one-line message sent in
+// the envelope's errors.
+type apiError struct {
+	status  int
+	message string
+}
+
+func (e *apiError) Error() string {
+	return "sandbox: " + strconv.Itoa(e.status) + " " + e.message
+}
+
+// errorf returns an apiError with the given status and formatted message.
+func errorf(status int, format string, args ...any) *apiError {
+	return &apiError{status: status, message: fmt.Sprintf(format, args...)}
+}
+
+// badRequest returns a 400 apiError.
+func badRequest(format string, args ...any) *apiError {
+	return errorf(http.StatusBadRequest, format, args...)
+}
+
+// writeJSON writes v as the JSON body of a response with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		// Every value written here is built from plain types.
+		panic("sandbox: encoding a response: " + err.Error())
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// okValue is data.ok as this server sends it: the string "true" like
+// Booking's examples, or the boolean its tables describe.
+func (s *Server) okValue() any {
+	if s.opts.BooleanOK {
+		return true
+	}
+	return "true"
+}

@@ -1,0 +1,206 @@
+package sandbox
+
+import (
+	"bytes"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+)
+
+// File is a stored attachment.
+type File struct {
+	Name    string // file_name
+	Type    string // file_type: image/jpeg or image/png
+	Content []byte // the decoded bytes
+}
+
+// Attachment returns the attachment stored under the given ids, for tests
+// to compare bytes. The returned Content is a copy.
+func (s *Server) Attachment(propertyID int64, conversationID, attachmentID string) (File, bool) {
+	f, ok := s.store.attachment(attachmentKey{propertyID, conversationID, attachmentID})
+	if ok {
+		f.Content = bytes.Clone(f.Content)
+	}
+	return f, ok
+}
+
+type attachmentKey struct {
+	propertyID     int64
+	conversationID string
+	attachmentID   string
+}
+
+type uploadKey struct {
+	propertyID     int64
+	conversationID string
+	uploadID       string
+}
+
+// upload is an unfinished chunked upload.
+type upload struct {
+	name, fileType string
+	size           int64    // file_size declared with start
+	received       int64    // bytes accepted so far
+	next           int64    // the chunk_number expected next
+	chunks         [][]byte // accepted chunks, in order
+	started        time.Time
+
+	// superseded is set when a later start for the same file arrives in
+	// the same conversation: the client has probably given this one up,
+	// so it is the first to go when memory is needed.
+	superseded bool
+}
+
+// expired reports whether u has outlived uploadTTL at now.
+func (u *upload) expired(now time.Time) bool {
+	return !now.Before(u.started.Add(uploadTTL))
+}
+
+// store holds attachments and unfinished uploads within a cap on their
+// decoded bytes. It is safe for concurrent use.
+type store struct {
+	now func() time.Time
+
+	mu          sync.Mutex
+	maxBytes    int64
+	usedBytes   int64
+	attachments map[attachmentKey]File
+	uploads     map[uploadKey]*upload
+}
+
+func newStore(maxBytes int64, now func() time.Time) *store {
+	return &store{
+		now:         now,
+		maxBytes:    maxBytes,
+		attachments: make(map[attachmentKey]File),
+		uploads:     make(map[uploadKey]*upload),
+	}
+}
+
+func (st *store) attachment(k attachmentKey) (File, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	f, ok := st.attachments[k]
+	return f, ok
+}
+
+// addAttachment stores f in a conversation and returns its new id.
+func (st *store) addAttachment(propertyID int64, conversationID string, f File) (string, *apiError) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err := st.reserve(int64(len(f.Content)), uploadKey{}); err != nil {
+		return "", err
+	}
+	id := newUUID()
+	st.attachments[attachmentKey{propertyID, conversationID, id}] = f
+	return id, nil
+}
+
+// startUpload stores u, whose first chunk is in u.chunks, and returns its
+// new upload id.
+func (st *store) startUpload(propertyID int64, conversationID string, u *upload) (string, *apiError) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	// Mark older starts of the same file first, so that this start may
+	// evict them.
+	for k, other := range st.uploads {
+		if k.propertyID == propertyID && k.conversationID == conversationID &&
+			other.name == u.name && other.fileType == u.fileType && other.size == u.size {
+			other.superseded = true
+		}
+	}
+	if err := st.reserve(u.received, uploadKey{}); err != nil {
+		return "", err
+	}
+	u.started = st.now()
+	id := newUUID()
+	st.uploads[uploadKey{propertyID, conversationID, id}] = u
+	return id, nil
+}
+
+// continueUpload adds chunk to the upload k after check has accepted it;
+// check sees the upload as it is before the chunk. If finish is set, the
+// upload becomes an attachment whose new id is returned, and k is
+// forgotten. A rejected chunk leaves the upload as it was.
+func (st *store) continueUpload(k uploadKey, chunk []byte, finish bool, check func(*upload) *apiError) (attachmentID string, err *apiError) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	u, ok := st.uploads[k]
+	switch {
+	case !ok:
+		return "", badRequest("attachment.upload_id %q is unknown in this conversation: "+
+			"it was never started here, has finished, or was dropped; start again with action start", k.uploadID)
+	case u.expired(st.now()):
+		st.drop(k)
+		return "", badRequest("attachment.upload_id %q has expired: unfinished uploads are dropped "+
+			"%v after their start; start again with action start", k.uploadID, uploadTTL)
+	}
+	if err := check(u); err != nil {
+		return "", err
+	}
+	if err := st.reserve(int64(len(chunk)), k); err != nil {
+		return "", err
+	}
+	u.chunks = append(u.chunks, chunk)
+	u.received += int64(len(chunk))
+	u.next++
+	if !finish {
+		return "", nil
+	}
+	delete(st.uploads, k) // its bytes now belong to the attachment
+	attachmentID = newUUID()
+	st.attachments[attachmentKey{k.propertyID, k.conversationID, attachmentID}] = File{
+		Name:    u.name,
+		Type:    u.fileType,
+		Content: bytes.Join(u.chunks, nil),
+	}
+	return attachmentID, nil
+}
+
+// drop forgets the upload k and frees its bytes. st.mu must be held.
+func (st *store) drop(k uploadKey) {
+	st.usedBytes -= st.uploads[k].received
+	delete(st.uploads, k)
+}
+
+// reserve accounts for n more bytes, freeing memory if needed: first
+// expired uploads, then superseded ones, oldest first, except keep. It
+// returns 507 if that is not enough. st.mu must be held.
+func (st *store) reserve(n int64, keep uploadKey) *apiError {
+	if st.usedBytes+n > st.maxBytes {
+		st.evict(n, keep)
+	}
+	if st.usedBytes+n > st.maxBytes {
+		return errorf(http.StatusInsufficientStorage,
+			"insufficient storage: %d more bytes would exceed the sandbox's MaxStoredBytes of %d (%d in use)",
+			n, st.maxBytes, st.usedBytes)
+	}
+	st.usedBytes += n
+	return nil
+}
+
+// evict drops expired uploads, then superseded uploads, oldest first, until
+// n more bytes fit in the cap; it never drops keep. st.mu must be held.
+func (st *store) evict(n int64, keep uploadKey) {
+	now := st.now()
+	var superseded []uploadKey
+	for k, u := range st.uploads {
+		switch {
+		case k == keep:
+		case u.expired(now):
+			st.drop(k)
+		case u.superseded:
+			superseded = append(superseded, k)
+		}
+	}
+	slices.SortFunc(superseded, func(a, b uploadKey) int {
+		return st.uploads[a].started.Compare(st.uploads[b].started)
+	})
+	for _, k := range superseded {
+		if st.usedBytes+n <= st.maxBytes {
+			break
+		}
+		st.drop(k)
+	}
+}

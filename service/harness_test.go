@@ -1,0 +1,315 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	"github.com/booking-attachment-gateway/gateway/bookingapi"
+	"github.com/booking-attachment-gateway/gateway/bookingapi/sandbox"
+	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
+	"github.com/booking-attachment-gateway/gateway/service"
+)
+
+const (
+	testProperty     = 1234
+	testConversation = "conv-42"
+)
+
+// setting is one reading of what Booking leaves undocumented.
+type setting struct {
+	name string
+	opts sandbox.Options
+}
+
+// settings covers both meanings of "1MB" and both meanings of to.
+var settings = []setting{
+	{"decimal-MB/exclusive-to", sandbox.Options{MegabyteBytes: 1_000_000}},
+	{"decimal-MB/inclusive-to", sandbox.Options{MegabyteBytes: 1_000_000, InclusiveTo: true}},
+	{"binary-MB/exclusive-to", sandbox.Options{MegabyteBytes: 1 << 20}},
+	{"binary-MB/inclusive-to", sandbox.Options{MegabyteBytes: 1 << 20, InclusiveTo: true}},
+}
+
+// forEachSetting runs test once per setting, as a named subtest.
+func forEachSetting(t *testing.T, test func(t *testing.T, opts sandbox.Options)) {
+	t.Helper()
+	for _, s := range settings {
+		t.Run(s.name, func(t *testing.T) { test(t, s.opts) })
+	}
+}
+
+// env is the whole path: a gRPC client over a real TCP connection to the
+// service, which calls the sandbox over real HTTP.
+type env struct {
+	sandbox *sandbox.Server
+	client  attachmentsv1.AttachmentServiceClient
+	logs    *syncBuffer
+}
+
+// envConfig adjusts an env.
+type envConfig struct {
+	// wrap, if set, sits between the client and the sandbox, to make the
+	// sandbox's answers wrong in ways its faults cannot.
+	wrap func(http.Handler) http.Handler
+	// secret, if set, replaces the sandbox's client secret in the
+	// service's configuration.
+	secret string
+}
+
+func newEnv(t *testing.T, opts sandbox.Options) *env {
+	t.Helper()
+	return newEnvWith(t, opts, envConfig{})
+}
+
+func newEnvWith(t *testing.T, opts sandbox.Options, cfg envConfig) *env {
+	t.Helper()
+	sb := sandbox.New(opts)
+	var handler http.Handler = sb
+	if cfg.wrap != nil {
+		handler = cfg.wrap(sb)
+	}
+	httpServer := httptest.NewServer(handler)
+	t.Cleanup(httpServer.Close)
+
+	secret := sandbox.DefaultClientSecret
+	if cfg.secret != "" {
+		secret = cfg.secret
+	}
+	booking, err := bookingapi.New(bookingapi.Config{
+		BaseURL:      httpServer.URL,
+		AuthURL:      httpServer.URL + "/token-based-authentication/exchange",
+		ClientID:     sandbox.DefaultClientID,
+		ClientSecret: secret,
+		Retry:        bookingapi.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatalf("bookingapi.New: %v", err)
+	}
+	logs := &syncBuffer{}
+	grpcServer := grpc.NewServer()
+	attachmentsv1.RegisterAttachmentServiceServer(grpcServer, service.New(booking, slog.New(slog.NewJSONHandler(logs, nil))))
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	go grpcServer.Serve(lis)
+	t.Cleanup(grpcServer.Stop)
+
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatalf("grpc.NewClient: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &env{sandbox: sb, client: attachmentsv1.NewAttachmentServiceClient(conn), logs: logs}
+}
+
+// image returns size bytes that start with the signature of fileType and
+// continue at random.
+func image(fileType string, size int, seed uint64) []byte {
+	b := make([]byte, size)
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	signature := []byte{0xFF, 0xD8, 0xFF}
+	if fileType == "image/png" {
+		signature = []byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}
+	}
+	copy(b, signature)
+	return b
+}
+
+func metadata(fileName string, size int) *attachmentsv1.UploadMetadata {
+	return &attachmentsv1.UploadMetadata{
+		PropertyId:     testProperty,
+		ConversationId: testConversation,
+		FileName:       fileName,
+		FileSize:       int64(size),
+	}
+}
+
+// evenSplit cuts content into messages of n bytes.
+func evenSplit(n int) func(rest int) int {
+	return func(rest int) int { return min(rest, n) }
+}
+
+// randomSplit cuts content into messages of random sizes, some of one byte.
+func randomSplit(seed uint64) func(rest int) int {
+	rng := rand.New(rand.NewPCG(seed, 1))
+	return func(rest int) int {
+		switch rng.IntN(4) {
+		case 0:
+			return min(rest, 1+rng.IntN(8))
+		default:
+			return min(rest, 1+rng.IntN(700_000))
+		}
+	}
+}
+
+// upload sends meta, then content in messages cut by split, and closes.
+func (e *env) upload(ctx context.Context, meta *attachmentsv1.UploadMetadata, content []byte, split func(rest int) int) (*attachmentsv1.UploadAttachmentResponse, error) {
+	stream, err := e.client.UploadAttachment(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Metadata{Metadata: meta}}); err != nil {
+		return stream.CloseAndRecv()
+	}
+	for rest := content; len(rest) > 0; {
+		n := split(len(rest))
+		err := stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Data{Data: rest[:n]}})
+		if err != nil {
+			break // the server ended the call: CloseAndRecv returns why
+		}
+		rest = rest[n:]
+	}
+	return stream.CloseAndRecv()
+}
+
+// mustUpload uploads content and fails the test unless it succeeds.
+func (e *env) mustUpload(t *testing.T, meta *attachmentsv1.UploadMetadata, content []byte) *attachmentsv1.UploadAttachmentResponse {
+	t.Helper()
+	resp, err := e.upload(context.Background(), meta, content, evenSplit(256<<10))
+	if err != nil {
+		t.Fatalf("upload of %d bytes: %v", len(content), err)
+	}
+	return resp
+}
+
+// download reads an attachment's stream: its info message and its bytes. It
+// checks the stream's shape: info first and once, data messages within 1 MiB.
+func (e *env) download(t *testing.T, req *attachmentsv1.DownloadAttachmentRequest) (*attachmentsv1.AttachmentInfo, []byte, error) {
+	t.Helper()
+	stream, err := e.client.DownloadAttachment(context.Background(), req)
+	if err != nil {
+		return nil, nil, err
+	}
+	var info *attachmentsv1.AttachmentInfo
+	var data []byte
+	for i := 0; ; i++ {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return info, data, nil
+		}
+		if err != nil {
+			return info, data, err
+		}
+		switch part := msg.GetPart().(type) {
+		case *attachmentsv1.DownloadAttachmentResponse_Info:
+			if i != 0 {
+				t.Errorf("info is message %d of the stream, want it first and once", i)
+			}
+			info = part.Info
+		case *attachmentsv1.DownloadAttachmentResponse_Data:
+			if i == 0 {
+				t.Errorf("the stream starts with data, not info")
+			}
+			if len(part.Data) > 1<<20 {
+				t.Errorf("data message of %d bytes, want at most 1 MiB", len(part.Data))
+			}
+			data = append(data, part.Data...)
+		}
+	}
+}
+
+// readBack downloads the whole attachment and fails the test unless it
+// matches want byte for byte.
+func (e *env) readBack(t *testing.T, attachmentID string, want []byte) {
+	t.Helper()
+	info, got, err := e.download(t, &attachmentsv1.DownloadAttachmentRequest{
+		PropertyId: testProperty, ConversationId: testConversation, AttachmentId: attachmentID,
+	})
+	if err != nil {
+		t.Fatalf("download %s: %v", attachmentID, err)
+	}
+	if info.GetFileSize() != int64(len(want)) {
+		t.Errorf("downloaded info says %d bytes, want %d", info.GetFileSize(), len(want))
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("downloaded %d bytes that differ from the %d uploaded", len(got), len(want))
+	}
+}
+
+// requests returns the sandbox's requests of the given endpoints.
+func (e *env) requests(endpoints ...sandbox.Endpoint) []sandbox.Request {
+	var out []sandbox.Request
+	for _, r := range e.sandbox.Requests() {
+		if slices.Contains(endpoints, r.Endpoint) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// actions lists the chunked upload's actions in the order they arrived.
+func (e *env) actions() []string {
+	var out []string
+	for _, r := range e.requests(sandbox.EndpointChunks) {
+		out = append(out, r.Action)
+	}
+	return out
+}
+
+// wantCode fails the test unless err is a status with code.
+func wantCode(t *testing.T, err error, code codes.Code) {
+	t.Helper()
+	if got := status.Code(err); got != code {
+		t.Fatalf("got %v (%v), want code %v", got, err, code)
+	}
+}
+
+// ruidOf returns the ruid of err's ErrorInfo detail, or "".
+func ruidOf(err error) string {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info.GetMetadata()["ruid"]
+		}
+	}
+	return ""
+}
+
+// waitFor polls cond until it holds or five seconds pass.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
