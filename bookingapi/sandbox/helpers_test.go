@@ -288,13 +288,13 @@ var (
 	jpegSignature = []byte{0xFF, 0xD8, 0xFF}
 )
 
-// image returns n bytes that begin with signature, the rest random.
+// image returns n bytes that begin with signature, the rest random but
+// the same for the same n.
 func image(signature []byte, n int) []byte {
 	b := make([]byte, n)
-	r := rand.New(rand.NewPCG(uint64(n), 7))
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
+	var seed [32]byte
+	seed[0], seed[1], seed[2] = byte(n), byte(n>>8), byte(n>>16)
+	rand.NewChaCha8(seed).Read(b)
 	copy(b, signature)
 	return b
 }
