@@ -1,66 +1,64 @@
 package bookingapi
 
-import (
-	"encoding/base64"
-	"encoding/json"
-	"strconv"
-	"strings"
-)
+import "encoding/json"
 
-// The request bodies are written by hand rather than with json.Marshal: the
-// base64 content is almost all of a body, and writing it straight into a
-// buffer of the exact size encodes it once and copies it never.
+// The request bodies of the two upload endpoints. File bytes are []byte,
+// which encoding/json writes as standard base64 with padding, as Booking
+// asks, encoding straight into its output buffer. (A hand-written encoder
+// that wrote the base64 into a body of exact size was measured against it:
+// no faster, no fewer bytes allocated; see BenchmarkChunkBody.)
 
-// singleUploadBody is the body of a single upload:
-// {"attachment": {"file_name", "file_type", "file_size", "file_content"}}.
+// singleUpload is the body of a single upload.
+type singleUpload struct {
+	Attachment struct {
+		FileName    string `json:"file_name"`
+		FileContent []byte `json:"file_content"`
+		FileType    string `json:"file_type"`
+		FileSize    int    `json:"file_size"`
+	} `json:"attachment"`
+}
+
+// chunkUpload is the body of one chunk of a chunked upload. Numbers are sent
+// as JSON numbers, as in Booking's examples; its table says string.
+type chunkUpload struct {
+	Attachment struct {
+		Action   string `json:"action"`
+		UploadID string `json:"upload_id,omitempty"` // empty for start
+		FileName string `json:"file_name"`
+		FileType string `json:"file_type"`
+		FileSize int64  `json:"file_size"`
+		Chunk    struct {
+			ChunkNumber  int    `json:"chunk_number"`
+			ChunkContent []byte `json:"chunk_content"`
+			ChunkSize    int    `json:"chunk_size"`
+		} `json:"chunk"`
+	} `json:"attachment"`
+}
+
+// singleUploadBody is the JSON body of a single upload of content.
 func singleUploadBody(file FileHeader, content []byte) []byte {
-	var head strings.Builder
-	head.WriteString(`{"attachment":{"file_name":`)
-	writeJSONString(&head, file.Name)
-	head.WriteString(`,"file_type":`)
-	writeJSONString(&head, file.Type)
-	head.WriteString(`,"file_size":`)
-	head.WriteString(strconv.Itoa(len(content)))
-	head.WriteString(`,"file_content":"`)
-	return withBase64(head.String(), content, `"}}`)
+	var body singleUpload
+	a := &body.Attachment
+	a.FileName, a.FileType, a.FileSize, a.FileContent = file.Name, file.Type, len(content), content
+	return mustMarshal(body)
 }
 
-// chunkBody is the body of one chunk of a chunked upload. uploadID is empty
-// for start and omitted from the body then. Numbers are sent as JSON numbers,
-// as in Booking's examples (its table says string; the sandbox takes both).
+// chunkBody is the JSON body of chunk number of a chunked upload.
 func chunkBody(action, uploadID string, file FileHeader, number int, content []byte) []byte {
-	var head strings.Builder
-	head.WriteString(`{"attachment":{"action":`)
-	writeJSONString(&head, action)
-	if uploadID != "" {
-		head.WriteString(`,"upload_id":`)
-		writeJSONString(&head, uploadID)
+	var body chunkUpload
+	a := &body.Attachment
+	a.Action, a.UploadID = action, uploadID
+	a.FileName, a.FileType, a.FileSize = file.Name, file.Type, file.Size
+	a.Chunk.ChunkNumber, a.Chunk.ChunkContent, a.Chunk.ChunkSize = number, content, len(content)
+	return mustMarshal(body)
+}
+
+// mustMarshal encodes a body type, which has only strings, numbers and bytes
+// and so always encodes.
+func mustMarshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("bookingapi: encoding a request body: " + err.Error())
 	}
-	head.WriteString(`,"file_name":`)
-	writeJSONString(&head, file.Name)
-	head.WriteString(`,"file_type":`)
-	writeJSONString(&head, file.Type)
-	head.WriteString(`,"file_size":`)
-	head.WriteString(strconv.FormatInt(file.Size, 10))
-	head.WriteString(`,"chunk":{"chunk_number":`)
-	head.WriteString(strconv.Itoa(number))
-	head.WriteString(`,"chunk_size":`)
-	head.WriteString(strconv.Itoa(len(content)))
-	head.WriteString(`,"chunk_content":"`)
-	return withBase64(head.String(), content, `"}}}`)
-}
-
-// withBase64 returns head, the standard base64 of content, then tail.
-func withBase64(head string, content []byte, tail string) []byte {
-	encodedLen := base64.StdEncoding.EncodedLen(len(content))
-	body := make([]byte, len(head)+encodedLen+len(tail))
-	n := copy(body, head)
-	base64.StdEncoding.Encode(body[n:], content)
-	copy(body[n+encodedLen:], tail)
-	return body
-}
-
-func writeJSONString(b *strings.Builder, s string) {
-	quoted, _ := json.Marshal(s) // a string always marshals
-	b.Write(quoted)
+	return b
 }

@@ -20,27 +20,29 @@ func TestOneTokenExchangeForManyCalls(t *testing.T) {
 	e := newEnv(t, sandbox.Options{})
 	content := image("image/png", 2_000, 1)
 	var wg sync.WaitGroup
+	ids := make(chan string, 20)
 	errs := make(chan error, 20)
 	for range 20 {
 		wg.Go(func() {
 			resp, err := e.upload(context.Background(), metadata("many.png", len(content)), content, evenSplit(500))
-			if err == nil {
-				_, err = e.client.GetAttachmentInfo(context.Background(), &attachmentsv1.GetAttachmentInfoRequest{
-					PropertyId: testProperty, ConversationId: testConversation, AttachmentId: resp.GetAttachmentId(),
-				})
+			if err != nil {
+				errs <- err
+				return
 			}
-			errs <- err
+			ids <- resp.GetAttachmentId()
 		})
 	}
 	wg.Wait()
 	close(errs)
+	close(ids)
 	for err := range errs {
-		if err != nil {
-			t.Fatalf("call: %v", err)
-		}
+		t.Fatalf("upload: %v", err)
+	}
+	for id := range ids {
+		e.readBack(t, id, content)
 	}
 	if n := e.sandbox.TokenExchanges(); n != 1 {
-		t.Errorf("%d token exchanges for 40 calls, want 1", n)
+		t.Errorf("%d token exchanges for 20 uploads and 20 downloads, want 1", n)
 	}
 }
 

@@ -72,12 +72,12 @@ type envConfig struct {
 	secret string
 }
 
-func newEnv(t *testing.T, opts sandbox.Options) *env {
+func newEnv(t testing.TB, opts sandbox.Options) *env {
 	t.Helper()
 	return newEnvWith(t, opts, envConfig{})
 }
 
-func newEnvWith(t *testing.T, opts sandbox.Options, cfg envConfig) *env {
+func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 	t.Helper()
 	sb := sandbox.New(opts)
 	var handler http.Handler = sb
@@ -183,7 +183,7 @@ func (e *env) upload(ctx context.Context, meta *attachmentsv1.UploadMetadata, co
 }
 
 // mustUpload uploads content and fails the test unless it succeeds.
-func (e *env) mustUpload(t *testing.T, meta *attachmentsv1.UploadMetadata, content []byte) *attachmentsv1.UploadAttachmentResponse {
+func (e *env) mustUpload(t testing.TB, meta *attachmentsv1.UploadMetadata, content []byte) *attachmentsv1.UploadAttachmentResponse {
 	t.Helper()
 	resp, err := e.upload(context.Background(), meta, content, evenSplit(256<<10))
 	if err != nil {

@@ -358,5 +358,5 @@ func cancelAfterChunks(t *testing.T, e *env) (context.Context, context.CancelFun
 // holds the second chunk.
 func deadlineAfterChunks(t *testing.T, e *env) (context.Context, context.CancelFunc) {
 	e.sandbox.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointChunks, Action: "resume", Delay: time.Hour})
-	return context.WithTimeout(context.Background(), 500*time.Millisecond)
+	return context.WithTimeout(context.Background(), 2*time.Second)
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func TestChunks(t *testing.T) {
-	const mb = 1_000_000
+	const mb = 1000
 	content := pngFile(2*mb + mb/2) // chunks 0 (start), 1 (resume), 2 (finish)
 	other := pngFile(2*mb + mb/2 - 1)
 	tests := []struct {
@@ -35,8 +35,8 @@ func TestChunks(t *testing.T) {
 		{name: "start with chunk_number -1", edit: func(a map[string]any) { chunkOf(a)["chunk_number"] = -1 }, wantStatus: 400, wantMsg: "got -1"},
 		{name: "start with empty file_name", edit: func(a map[string]any) { a["file_name"] = "" }, wantStatus: 400, wantMsg: "attachment.file_name must not be empty"},
 		{name: "start with file_type gif", edit: func(a map[string]any) { a["file_type"] = "image/gif" }, wantStatus: 400, wantMsg: "attachment.file_type must be image/jpeg or image/png"},
-		{name: "start with file_size 1MB", edit: func(a map[string]any) { a["file_size"] = mb }, wantStatus: 400, wantMsg: "attachment.file_size 1000000 is not more than 1MB (1000000 bytes)"},
-		{name: "start with file_size over 10MB", edit: func(a map[string]any) { a["file_size"] = 10*mb + 1 }, wantStatus: 400, wantMsg: "attachment.file_size 10000001 is more than 10MB (10000000 bytes)"},
+		{name: "start with file_size 1MB", edit: func(a map[string]any) { a["file_size"] = mb }, wantStatus: 400, wantMsg: "attachment.file_size 1000 is not more than 1MB (1000 bytes)"},
+		{name: "start with file_size over 10MB", edit: func(a map[string]any) { a["file_size"] = 10*mb + 1 }, wantStatus: 400, wantMsg: "attachment.file_size 10001 is more than 10MB (10000 bytes)"},
 		{name: "start with file_size a string", edit: func(a map[string]any) { a["file_size"] = strconv.Itoa(len(content)) }, wantStatus: 400, wantMsg: "attachment.file_size must be a JSON integer, got string"},
 		{name: "start with wrong signature", edit: func(a map[string]any) {
 			setChunk(a, append([]byte{0}, content[1:mb]...))
@@ -54,12 +54,12 @@ func TestChunks(t *testing.T) {
 		{name: "chunk_number negative string", edit: func(a map[string]any) { chunkOf(a)["chunk_number"] = "-0" }, wantStatus: 400, wantMsg: `got the string "-0"`},
 		{name: "chunk_number empty string", edit: func(a map[string]any) { chunkOf(a)["chunk_number"] = "" }, wantStatus: 400, wantMsg: `got the string ""`},
 		{name: "chunk_size missing", edit: func(a map[string]any) { delete(chunkOf(a), "chunk_size") }, wantStatus: 400, wantMsg: "attachment.chunk.chunk_size is required"},
-		{name: "chunk_size wrong", edit: func(a map[string]any) { chunkOf(a)["chunk_size"] = mb - 1 }, wantStatus: 400, wantMsg: "attachment.chunk.chunk_size is 999999 but chunk_content decodes to 1000000 bytes"},
-		{name: "chunk_size wrong string", edit: func(a map[string]any) { chunkOf(a)["chunk_size"] = "999999" }, wantStatus: 400, wantMsg: "chunk_size is 999999"},
+		{name: "chunk_size wrong", edit: func(a map[string]any) { chunkOf(a)["chunk_size"] = mb - 1 }, wantStatus: 400, wantMsg: "attachment.chunk.chunk_size is 999 but chunk_content decodes to 1000 bytes"},
+		{name: "chunk_size wrong string", edit: func(a map[string]any) { chunkOf(a)["chunk_size"] = "999" }, wantStatus: 400, wantMsg: "chunk_size is 999"},
 		{name: "chunk_content missing", edit: func(a map[string]any) { delete(chunkOf(a), "chunk_content") }, wantStatus: 400, wantMsg: "attachment.chunk.chunk_content is required"},
 		{name: "chunk_content not base64", edit: func(a map[string]any) { chunkOf(a)["chunk_content"] = "iVBORw0KGgo" }, wantStatus: 400, wantMsg: "attachment.chunk.chunk_content is not valid standard base64"},
 		{name: "chunk_content empty", edit: func(a map[string]any) { setChunk(a, nil) }, wantStatus: 400, wantMsg: "attachment.chunk.chunk_content is empty"},
-		{name: "chunk over 1MB", edit: func(a map[string]any) { setChunk(a, content[:mb+1]) }, wantStatus: 400, wantMsg: "attachment.chunk is 1000001 bytes, over the limit of 1MB (1000000 bytes) per chunk"},
+		{name: "chunk over 1MB", edit: func(a map[string]any) { setChunk(a, content[:mb+1]) }, wantStatus: 400, wantMsg: "attachment.chunk is 1001 bytes, over the limit of 1MB (1000 bytes) per chunk"},
 
 		{name: "resume", sent: 1, wantStatus: 200},
 		{name: "resume with numbers as strings", sent: 1, edit: func(a map[string]any) {
@@ -75,15 +75,15 @@ func TestChunks(t *testing.T) {
 		{name: "resume repeating the start", sent: 1, edit: func(a map[string]any) { chunkOf(a)["chunk_number"] = "0" }, wantStatus: 400, wantMsg: "chunk_number 0 is out of order: expected 1"},
 		{name: "resume with another file_name", sent: 1, edit: func(a map[string]any) { a["file_name"] = "x.png" }, wantStatus: 400, wantMsg: `attachment.file_name "x.png" differs from "big.png" sent with start`},
 		{name: "resume with another file_type", sent: 1, edit: func(a map[string]any) { a["file_type"] = "image/jpeg" }, wantStatus: 400, wantMsg: `attachment.file_type "image/jpeg" differs from "image/png"`},
-		{name: "resume with another file_size", sent: 1, edit: func(a map[string]any) { a["file_size"] = len(content) + 1 }, wantStatus: 400, wantMsg: "attachment.file_size 2500001 differs from 2500000 sent with start"},
-		{name: "resume with wrong chunk_size", sent: 1, edit: func(a map[string]any) { chunkOf(a)["chunk_size"] = mb + 1 }, wantStatus: 400, wantMsg: "chunk_size is 1000001 but chunk_content decodes to 1000000 bytes"},
+		{name: "resume with another file_size", sent: 1, edit: func(a map[string]any) { a["file_size"] = len(content) + 1 }, wantStatus: 400, wantMsg: "attachment.file_size 2501 differs from 2500 sent with start"},
+		{name: "resume with wrong chunk_size", sent: 1, edit: func(a map[string]any) { chunkOf(a)["chunk_size"] = mb + 1 }, wantStatus: 400, wantMsg: "chunk_size is 1001 but chunk_content decodes to 1000 bytes"},
 		{name: "resume with empty chunk", sent: 1, edit: func(a map[string]any) { setChunk(a, nil) }, wantStatus: 400, wantMsg: "chunk_content is empty"},
 		{name: "resume with chunk over 1MB", sent: 1, edit: func(a map[string]any) { setChunk(a, content[mb:2*mb+1]) }, wantStatus: 400, wantMsg: "over the limit of 1MB"},
-		{name: "resume completing the file", sent: 2, edit: func(a map[string]any) { a["action"] = "resume" }, wantStatus: 400, wantMsg: "this chunk completes the 2500000-byte file: send the last chunk with action finish"},
+		{name: "resume completing the file", sent: 2, edit: func(a map[string]any) { a["action"] = "resume" }, wantStatus: 400, wantMsg: "this chunk completes the 2500-byte file: send the last chunk with action finish"},
 		{name: "resume overrunning the file", sent: 2, edit: func(a map[string]any) {
 			a["action"] = "resume"
 			setChunk(a, content[2*mb-1:])
-		}, wantStatus: 400, wantMsg: "attachment.chunk would bring the upload to 2500001 bytes, over its file_size of 2500000"},
+		}, wantStatus: 400, wantMsg: "attachment.chunk would bring the upload to 2501 bytes, over its file_size of 2500"},
 
 		{name: "finish", sent: 2, wantStatus: 200},
 		{name: "finish with numbers as strings", sent: 2, edit: func(a map[string]any) {
@@ -91,10 +91,10 @@ func TestChunks(t *testing.T) {
 			c["chunk_number"], c["chunk_size"] = "2", strconv.Itoa(mb/2)
 		}, wantStatus: 200},
 		{name: "finish without upload_id", sent: 2, edit: func(a map[string]any) { a["upload_id"] = nil }, wantStatus: 400, wantMsg: "attachment.upload_id is required with action finish"},
-		{name: "finish too early", sent: 1, edit: func(a map[string]any) { a["action"] = "finish" }, wantStatus: 400, wantMsg: "finish would leave 500000 of the file's 2500000 bytes unsent"},
-		{name: "finish overrunning the file", sent: 2, edit: func(a map[string]any) { setChunk(a, content[2*mb-1:]) }, wantStatus: 400, wantMsg: "over its file_size of 2500000"},
+		{name: "finish too early", sent: 1, edit: func(a map[string]any) { a["action"] = "finish" }, wantStatus: 400, wantMsg: "finish would leave 500 of the file's 2500 bytes unsent"},
+		{name: "finish overrunning the file", sent: 2, edit: func(a map[string]any) { setChunk(a, content[2*mb-1:]) }, wantStatus: 400, wantMsg: "over its file_size of 2500"},
 		{name: "finish out of order", sent: 2, edit: func(a map[string]any) { chunkOf(a)["chunk_number"] = 3 }, wantStatus: 400, wantMsg: "chunk_number 3 is out of order: expected 2"},
-		{name: "finish with another file_size", sent: 2, edit: func(a map[string]any) { a["file_size"] = len(other) }, wantStatus: 400, wantMsg: "differs from 2500000"},
+		{name: "finish with another file_size", sent: 2, edit: func(a map[string]any) { a["file_size"] = len(other) }, wantStatus: 400, wantMsg: "differs from 2500"},
 	}
 	h := newHarness(t, sandbox.Options{MegabyteBytes: mb})
 	for _, tt := range tests {

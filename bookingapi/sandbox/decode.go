@@ -11,8 +11,12 @@ import (
 // (encoding/json's struct decoding also matches other capitalizations,
 // which Booking may not accept.) Unknown members are ignored.
 type object struct {
-	path    string                     // e.g. "attachment.chunk"; empty for the body itself
-	members map[string]json.RawMessage // nil if the object is missing or not an object
+	path string // e.g. "attachment.chunk"; empty for the body itself
+
+	// members holds the values as json.Decoder decodes them into any with
+	// UseNumber: numbers stay json.Number, so "1.0" is not taken for 1.
+	// It is nil if the object is missing or not an object.
+	members map[string]any
 }
 
 // name returns the dotted name of member, used in error messages.
@@ -23,13 +27,9 @@ func (o object) name(member string) string {
 	return o.path + "." + member
 }
 
-// value returns member's raw JSON, or nil if it is absent or null.
-func (o object) value(member string) json.RawMessage {
-	v := o.members[member]
-	if string(v) == "null" {
-		return nil
-	}
-	return v
+// value returns member's value, or nil if it is absent or null.
+func (o object) value(member string) any {
+	return o.members[member]
 }
 
 // decoder reads typed members out of a JSON body. It keeps the first error
@@ -47,39 +47,45 @@ func (d *decoder) fail(err *apiError) {
 
 // body decodes a request body, which must be a JSON object.
 func (d *decoder) body(b []byte) object {
-	trimmed := bytes.TrimSpace(b)
-	if len(trimmed) == 0 {
+	if len(trimJSONSpace(b)) == 0 {
 		d.fail(badRequest("request body is empty: send a JSON object"))
 		return object{}
 	}
-	var m map[string]json.RawMessage
-	err := json.Unmarshal(b, &m)
-	var typeErr *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &typeErr) || err == nil && m == nil:
-		// Valid JSON of another type; null leaves m nil.
-		d.fail(badRequest("request body must be a JSON object, got %s", kind(trimmed)))
-	case err != nil:
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
 		d.fail(badRequest("request body is not valid JSON: %v", err))
+		return object{}
+	}
+	if len(trimJSONSpace(b[dec.InputOffset():])) > 0 {
+		d.fail(badRequest("request body is not valid JSON: data after the top-level value at offset %d", dec.InputOffset()))
+		return object{}
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		d.fail(badRequest("request body must be a JSON object, got %s", kind(v)))
 	}
 	return object{members: m}
+}
+
+// trimJSONSpace trims the white space JSON allows around values.
+func trimJSONSpace(b []byte) []byte {
+	return bytes.Trim(b, " \t\r\n")
 }
 
 // object returns the required object member.
 func (d *decoder) object(o object, member string) object {
 	name := o.name(member)
-	v := o.value(member)
-	switch {
-	case v == nil:
+	switch v := o.value(member).(type) {
+	case nil:
 		d.fail(missing(name))
-		return object{path: name}
-	case v[0] != '{':
+	case map[string]any:
+		return object{path: name, members: v}
+	default:
 		d.fail(badRequest("%s must be a JSON object, got %s", name, kind(v)))
-		return object{path: name}
 	}
-	var m map[string]json.RawMessage
-	json.Unmarshal(v, &m) // part of a valid body: cannot fail
-	return object{path: name, members: m}
+	return object{path: name}
 }
 
 // string returns the required string member.
@@ -93,32 +99,30 @@ func (d *decoder) string(o object, member string) string {
 
 // optionalString returns the string member, or "" if it is absent or null.
 func (d *decoder) optionalString(o object, member string) string {
-	v := o.value(member)
-	if v == nil {
-		return ""
-	}
-	var s string
-	if v[0] != '"' || json.Unmarshal(v, &s) != nil {
+	switch v := o.value(member).(type) {
+	case nil:
+	case string:
+		return v
+	default:
 		d.fail(badRequest("%s must be a JSON string, got %s", o.name(member), kind(v)))
-		return ""
 	}
-	return s
+	return ""
 }
 
 // integer returns the required member, which must be a JSON integer. ok is
 // false if it is missing or not an integer.
 func (d *decoder) integer(o object, member string) (n int64, ok bool) {
+	const want = "a JSON integer"
 	name := o.name(member)
-	v := o.value(member)
-	if v == nil {
+	switch v := o.value(member).(type) {
+	case nil:
 		d.fail(missing(name))
-		return 0, false
+	case json.Number:
+		return d.parseInt(name, string(v), want)
+	default:
+		d.fail(badRequest("%s must be %s, got %s", name, want, kind(v)))
 	}
-	if kind(v) != "number" {
-		d.fail(badRequest("%s must be a JSON integer, got %s", name, kind(v)))
-		return 0, false
-	}
-	return d.parseInt(name, string(v), "a JSON integer")
+	return 0, false
 }
 
 // count returns the required member, which may be a JSON integer or a
@@ -128,24 +132,19 @@ func (d *decoder) integer(o object, member string) (n int64, ok bool) {
 func (d *decoder) count(o object, member string) (n int64, ok bool) {
 	const want = "a JSON integer or a string of decimal digits"
 	name := o.name(member)
-	v := o.value(member)
-	if v == nil {
+	switch v := o.value(member).(type) {
+	case nil:
 		d.fail(missing(name))
-		return 0, false
-	}
-	switch kind(v) {
-	case "number":
+	case json.Number:
 		return d.parseInt(name, string(v), want)
-	case "string":
-		var s string
-		json.Unmarshal(v, &s) // part of a valid body: cannot fail
-		if !isDigits(s) {
-			d.fail(badRequest("%s must be %s, got the string %q", name, want, s))
-			return 0, false
+	case string:
+		if isDigits(v) {
+			return d.parseInt(name, v, want)
 		}
-		return d.parseInt(name, s, want)
+		d.fail(badRequest("%s must be %s, got the string %q", name, want, v))
+	default:
+		d.fail(badRequest("%s must be %s, got %s", name, want, kind(v)))
 	}
-	d.fail(badRequest("%s must be %s, got %s", name, want, kind(v)))
 	return 0, false
 }
 
@@ -167,19 +166,19 @@ func missing(name string) *apiError {
 	return badRequest("%s is required", name)
 }
 
-// kind names the JSON type of the valid JSON value v.
-func kind(v []byte) string {
-	switch v[0] {
-	case '"':
+// kind names the JSON type of v, a value decoded with UseNumber.
+func kind(v any) string {
+	switch v.(type) {
+	case string:
 		return "string"
-	case '{':
-		return "object"
-	case '[':
-		return "array"
-	case 't', 'f':
+	case json.Number:
+		return "number"
+	case bool:
 		return "boolean"
-	case 'n':
-		return "null"
+	case map[string]any:
+		return "object"
+	case []any:
+		return "array"
 	}
-	return "number"
+	return "null"
 }

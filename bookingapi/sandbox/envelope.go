@@ -27,14 +27,11 @@ type envelopeMeta struct {
 }
 
 // apiError is a rejection: the HTTP status and the one-line message sent in
-// the envelope's errors.
+// the envelope's errors. It is not a Go error; handlers pass it to
+// call.fail.
 type apiError struct {
 	status  int
 	message string
-}
-
-func (e *apiError) Error() string {
-	return "sandbox: " + strconv.Itoa(e.status) + " " + e.message
 }
 
 // errorf returns an apiError with the given status and formatted message.

@@ -20,8 +20,9 @@ type Fault struct {
 	// Endpoint is the endpoint whose requests the fault matches.
 	Endpoint Endpoint
 
-	// Action, for EndpointChunks only, narrows the match to requests with
-	// this action ("start", "resume" or "finish"); empty matches any.
+	// Action, for EndpointChunks only, narrows the match to requests whose
+	// body holds this action ("start", "resume" or "finish"); empty matches
+	// any, including bodies that cannot be read.
 	Action string
 
 	// Nth makes the fault fire on the Nth matching request counted from

@@ -98,6 +98,7 @@ func TestRequestBody(t *testing.T) {
 		{"array", `[]`, nil, 400, "must be a JSON object, got array"},
 		{"null", `null`, nil, 400, "must be a JSON object, got null"},
 		{"too large", strings.Repeat(" ", 32<<20+1), nil, 413, "larger than 33554432 bytes"},
+		{"form feed after the object", "{}\f", nil, 400, "not valid JSON"},
 		{"no attachment", `{"Attachment": {}}`, nil, 400, "attachment is required"},
 		{"attachment not an object", `{"attachment": "x"}`, nil, 400, "attachment must be a JSON object, got string"},
 	}
