@@ -107,11 +107,17 @@ func (s *tokenSource) refresh(flight *tokenFlight) {
 	close(flight.done)
 }
 
+// exchangeWithRetry exchanges the credentials, retrying as the client's
+// policy allows. Its error is marked as retried already, so that the call
+// that waited for the token does not retry the exchange once more.
 func (s *tokenSource) exchangeWithRetry(ctx context.Context) (token string, err error) {
 	err = s.client.withRetry(ctx, opToken, func() error {
 		token, err = s.exchange(ctx)
 		return err
 	})
+	if e, ok := err.(*Error); ok {
+		e.retried = true
+	}
 	return token, err
 }
 
@@ -150,9 +156,9 @@ func (s *tokenSource) exchange(ctx context.Context) (string, error) {
 		} `json:"meta"`
 	}
 	readErr := readJSON(resp, &answer)
-	ruid := answer.RUID
+	ruid := oneLine(answer.RUID)
 	if ruid == "" {
-		ruid = answer.Meta.RUID
+		ruid = oneLine(answer.Meta.RUID)
 	}
 	s.client.observer.Exchanged(ctx, opToken, resp.StatusCode, ruid, time.Since(start))
 

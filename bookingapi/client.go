@@ -140,17 +140,21 @@ type request struct {
 }
 
 // url builds the request's URL, escaping every path segment, so that an id
-// can never name another resource.
-func (r *request) url(base *url.URL) string {
+// can never name another resource. It refuses empty, "." and ".." segments,
+// which escaping leaves as they are and a server may resolve.
+func (r *request) url(base *url.URL) (string, error) {
 	segments := make([]string, len(r.path))
 	for i, s := range r.path {
+		if s == "" || s == "." || s == ".." {
+			return "", fmt.Errorf("bookingapi: %s: %q is not a valid id", r.op, s)
+		}
 		segments[i] = url.PathEscape(s)
 	}
 	u := *base
 	u.RawPath = base.EscapedPath() + "/" + strings.Join(segments, "/")
 	u.Path, _ = url.PathUnescape(u.RawPath)
 	u.RawQuery = r.query.Encode()
-	return u.String()
+	return u.String(), nil
 }
 
 // sendWithRetry sends r, retrying network errors, 429 and 5xx answers as
@@ -185,11 +189,15 @@ func (c *Client) send(ctx context.Context, r *request, out any) (string, error) 
 
 // exchange is one HTTP round trip of r.
 func (c *Client) exchange(ctx context.Context, r *request, token string, out any) (string, error) {
+	target, err := r.url(c.base)
+	if err != nil {
+		return "", err
+	}
 	var body io.Reader
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, r.url(c.base), body)
+	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
 	if err != nil {
 		return "", fmt.Errorf("bookingapi: %s: %w", r.op, err)
 	}
@@ -230,7 +238,7 @@ func decodeResponse(op string, resp *http.Response, out any) (ruid string, err e
 	}
 	env := envelope{Data: out}
 	readErr := readJSON(resp, &env)
-	ruid = env.Meta.RUID
+	ruid = oneLine(env.Meta.RUID)
 	if !success {
 		e := &Error{
 			Op:         op,

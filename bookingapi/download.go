@@ -47,7 +47,7 @@ func (c *Client) FileInfo(ctx context.Context, ref AttachmentRef) (FileInfo, err
 // 0 ≤ offset and offset+length ≤ size; it panics otherwise, as those come
 // from the caller's own checks.
 func (c *Client) NewReader(ctx context.Context, ref AttachmentRef, size, offset, length int64) *Reader {
-	if offset < 0 || length < 0 || offset+length > size {
+	if offset < 0 || length < 0 || offset > size || length > size-offset {
 		panic(fmt.Sprintf("bookingapi: range [%d, %d) outside an attachment of %d bytes", offset, offset+length, size))
 	}
 	return &Reader{ctx: ctx, client: c, ref: ref, size: size, pos: offset, end: offset + length}

@@ -3,6 +3,7 @@ package bookingapi
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strings"
 )
 
@@ -56,7 +57,8 @@ func errorText(entries []json.RawMessage) string {
 			Description string `json:"description"`
 		}
 		if json.Unmarshal(raw, &obj) == nil && (obj.Message != "" || obj.Description != "") {
-			parts = append(parts, obj.Message+obj.Description)
+			text := strings.Join(slices.DeleteFunc([]string{obj.Message, obj.Description}, func(s string) bool { return s == "" }), ": ")
+			parts = append(parts, text)
 			continue
 		}
 		var compact bytes.Buffer

@@ -65,6 +65,8 @@ type Error struct {
 	RetryAfter time.Duration
 	// Err is the underlying cause, such as a network error; may be nil.
 	Err error
+
+	retried bool // its retries are spent already
 }
 
 func (e *Error) Error() string {
@@ -91,7 +93,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // retryable reports whether sending the same request again may succeed.
 func (e *Error) retryable() bool {
-	return e.Kind == KindRateLimited || e.Kind == KindUnavailable
+	return !e.retried && (e.Kind == KindRateLimited || e.Kind == KindUnavailable)
 }
 
 // kindOfStatus classifies a non-2xx HTTP status of a messaging call.

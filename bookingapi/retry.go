@@ -59,7 +59,10 @@ func (c *Client) retryLoop(ctx context.Context, op string, failures *int, try fu
 			return err
 		}
 		if sleep(ctx, c.retry.backoff(*failures, e.RetryAfter)) != nil {
-			return err
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err // the deadline falls before the retry: Booking's answer says more
 		}
 		c.observer.Retried(ctx, op)
 	}
@@ -69,9 +72,9 @@ func (c *Client) retryLoop(ctx context.Context, op string, failures *int, try fu
 // a random duration up to BaseDelay·2^(retry-1), capped by MaxDelay, but never
 // less than what Booking asked for in Retry-After (itself capped by MaxDelay).
 func (p RetryPolicy) backoff(retry int, retryAfter time.Duration) time.Duration {
-	ceiling := p.BaseDelay << min(retry-1, 20)
-	if ceiling <= 0 || ceiling > p.MaxDelay {
-		ceiling = p.MaxDelay
+	ceiling := p.MaxDelay
+	if shift := retry - 1; shift < 62 && p.BaseDelay <= p.MaxDelay>>shift {
+		ceiling = p.BaseDelay << shift
 	}
 	wait := rand.N(ceiling + 1)
 	return max(wait, min(retryAfter, p.MaxDelay))
@@ -98,8 +101,9 @@ func parseRetryAfter(h string, now time.Time) time.Duration {
 	if h == "" {
 		return 0
 	}
-	if secs, err := strconv.Atoi(h); err == nil && secs > 0 {
-		return time.Duration(secs) * time.Second
+	if secs, err := strconv.ParseInt(h, 10, 64); err == nil && secs > 0 {
+		const maxSeconds = 24 * 60 * 60 // a day: any longer is as good as never
+		return time.Duration(min(secs, maxSeconds)) * time.Second
 	}
 	if at, err := http.ParseTime(h); err == nil && at.After(now) {
 		return at.Sub(now)

@@ -1,11 +1,11 @@
 package service_test
 
 import (
-	"context"
-	"fmt"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -23,9 +23,9 @@ import (
 type path string
 
 const (
-	single        path = "single"          // one POST
-	chunked       path = "chunked"         // start, resume..., finish
-	fallback      path = "chunked→single"  // start refused with 400, then one POST
+	single        path = "single"         // one POST
+	chunked       path = "chunked"        // start, resume..., finish
+	fallback      path = "chunked→single" // start refused with 400, then one POST
 	bookingRefuse path = "refused-by-Booking"
 	localRefuse   path = "refused-locally"
 )

@@ -3,25 +3,27 @@ package sandbox
 import "net/http"
 
 // call is one request on its way through an endpoint handler. rec is
-// recorded in the request log when the handler returns.
+// recorded in the request log just before the answer is written, so that a
+// client that has its answer finds its request in Requests(), and again when
+// the handler returns, for requests that are dropped.
 type call struct {
-	s   *Server
-	w   http.ResponseWriter
-	r   *http.Request
-	rec Request
+	s     *Server
+	w     http.ResponseWriter
+	r     *http.Request
+	rec   Request
+	entry int // rec's place in the request log
 }
 
 // handle returns the handler of one endpoint: it logs the request and
 // passes it to serve.
 func (s *Server) handle(ep Endpoint, serve func(*call)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		i := s.log.arrive()
-		c := &call{s: s, w: w, r: r, rec: Request{Endpoint: ep}}
+		c := &call{s: s, w: w, r: r, rec: Request{Endpoint: ep}, entry: s.log.arrive()}
 		if ep == EndpointChunks {
 			c.rec.ChunkNumber = -1
 		}
 		// Deferred so that a Drop fault, which panics, is logged too.
-		defer func() { s.log.finish(i, c.rec) }()
+		defer func() { s.log.finish(c.entry, c.rec) }()
 		serve(c)
 	}
 }
@@ -37,14 +39,20 @@ func (c *call) succeed(data any) {
 }
 
 func (c *call) writeEnvelope(status int, data any, errs []envelopeItem) {
-	c.rec.Status = status
-	c.rec.RUID = newRUID()
-	writeJSON(c.w, status, envelope{
+	ruid := newRUID()
+	c.answer(status, ruid, envelope{
 		Data:     data,
 		Errors:   errs,
 		Warnings: []envelopeItem{},
-		Meta:     envelopeMeta{RUID: c.rec.RUID},
+		Meta:     envelopeMeta{RUID: ruid},
 	})
+}
+
+// answer records the request with its status and ruid, then writes body.
+func (c *call) answer(status int, ruid string, body any) {
+	c.rec.Status, c.rec.RUID = status, ruid
+	c.s.log.finish(c.entry, c.rec)
+	writeJSON(c.w, status, body)
 }
 
 // admit runs the steps every messaging request takes before its

@@ -98,8 +98,8 @@ func cloneValues(v url.Values) url.Values {
 
 // Requests returns a copy of the requests received so far, in arrival
 // order, across all endpoints and including faulted and rejected ones. A
-// request appears once the server is done with it: still-running requests
-// are left out. The log is never trimmed.
+// request appears once the server answers it (or, if dropped, is done with
+// it): still-running requests are left out. The log is never trimmed.
 func (s *Server) Requests() []Request {
 	return s.log.all()
 }

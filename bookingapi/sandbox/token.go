@@ -27,10 +27,9 @@ func (s *Server) serveToken(c *call) {
 		c.fail(err)
 		return
 	}
-	c.rec.Status = http.StatusOK
-	c.rec.RUID = newRUID()
+	ruid := newRUID()
 	tok := s.tokens.issue(s.opts.Now(), s.opts.TokenTTL)
-	writeJSON(c.w, http.StatusOK, tokenResponse{JWT: tok, RUID: c.rec.RUID})
+	c.answer(http.StatusOK, ruid, tokenResponse{JWT: tok, RUID: ruid})
 }
 
 // checkCredentials returns nil if body holds the accepted client_id and
