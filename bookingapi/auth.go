@@ -111,7 +111,7 @@ func (s *tokenSource) refresh(flight *tokenFlight) {
 // policy allows. Its error is marked as retried already, so that the call
 // that waited for the token does not retry the exchange once more.
 func (s *tokenSource) exchangeWithRetry(ctx context.Context) (token string, err error) {
-	err = s.client.withRetry(ctx, opToken, func() error {
+	err = s.client.withRetry(ctx, OpTokenExchange, func() error {
 		token, err = s.exchange(ctx)
 		return err
 	})
@@ -132,7 +132,7 @@ func (s *tokenSource) exchange(ctx context.Context) (string, error) {
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.authURL, bytes.NewReader(body))
 	if err != nil {
-		return "", &Error{Op: opToken, Kind: KindUnauthenticated, Message: "invalid auth URL"}
+		return "", &Error{Op: OpTokenExchange, Kind: KindUnauthenticated, Message: "invalid auth URL"}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
@@ -140,8 +140,8 @@ func (s *tokenSource) exchange(ctx context.Context) (string, error) {
 	start := time.Now()
 	resp, err := s.client.http.Do(req)
 	if err != nil {
-		s.client.observer.Exchanged(ctx, opToken, 0, "", time.Since(start))
-		return "", &Error{Op: opToken, Kind: KindUnavailable, Message: "no response from Booking", Err: err}
+		s.client.observer.Exchanged(ctx, OpTokenExchange, 0, "", time.Since(start))
+		return "", &Error{Op: OpTokenExchange, Kind: KindUnavailable, Message: "no response from Booking", Err: err}
 	}
 	defer resp.Body.Close()
 
@@ -160,7 +160,7 @@ func (s *tokenSource) exchange(ctx context.Context) (string, error) {
 	if ruid == "" {
 		ruid = oneLine(answer.Meta.RUID)
 	}
-	s.client.observer.Exchanged(ctx, opToken, resp.StatusCode, ruid, time.Since(start))
+	s.client.observer.Exchanged(ctx, OpTokenExchange, resp.StatusCode, ruid, time.Since(start))
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		kind := kindOfStatus(resp.StatusCode)
@@ -172,11 +172,11 @@ func (s *tokenSource) exchange(ctx context.Context) (string, error) {
 		if msg == "" {
 			msg = http.StatusText(resp.StatusCode)
 		}
-		return "", &Error{Op: opToken, Kind: kind, StatusCode: resp.StatusCode, Message: msg, RUID: ruid,
+		return "", &Error{Op: OpTokenExchange, Kind: kind, StatusCode: resp.StatusCode, Message: msg, RUID: ruid,
 			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
 	}
 	if readErr != nil || answer.JWT == "" {
-		return "", &Error{Op: opToken, Kind: KindMalformedResponse, StatusCode: resp.StatusCode,
+		return "", &Error{Op: OpTokenExchange, Kind: KindMalformedResponse, StatusCode: resp.StatusCode,
 			Message: "response has no jwt", RUID: ruid}
 	}
 	return answer.JWT, nil

@@ -57,9 +57,12 @@ type Observer interface {
 	// when no answer arrived), Booking's ruid, how long it took and ctx of
 	// the call it was made for.
 	Exchanged(ctx context.Context, op string, status int, ruid string, took time.Duration)
-	// Retried reports that a request is sent again, or, for a chunked
-	// upload, that it starts again from start.
+	// Retried reports that a request is sent again after a failure worth
+	// retrying.
 	Retried(ctx context.Context, op string)
+	// Restarted reports that a chunked upload starts again from start
+	// after a failed chunk.
+	Restarted(ctx context.Context)
 }
 
 // Client calls Booking's attachment endpoints. It is safe for concurrent use.
@@ -106,16 +109,24 @@ func New(cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// The calls, as named in Error.Op and to an Observer.
+// The calls to Booking, as named in Error.Op and to an Observer.
 const (
-	opToken       = "token exchange"
-	opUpload      = "upload"
-	opChunkStart  = "chunk start"
-	opChunkResume = "chunk resume"
-	opChunkFinish = "chunk finish"
-	opDownload    = "download"
-	opFileInfo    = "file_info"
+	OpTokenExchange = "token exchange"
+	OpUpload        = "upload"
+	OpChunkStart    = "chunk start"
+	OpChunkResume   = "chunk resume"
+	OpChunkFinish   = "chunk finish"
+	OpDownload      = "download"
+	OpFileInfo      = "file_info"
 )
+
+// Authenticate makes sure the client holds a valid token, exchanging its
+// credentials for one if needed. Calls do this on their own; a server may
+// call it at start-up to learn that its credentials work.
+func (c *Client) Authenticate(ctx context.Context) error {
+	_, err := c.tokens.token(ctx)
+	return err
+}
 
 // Conversation names a guest conversation of a property.
 type Conversation struct {
@@ -292,3 +303,4 @@ type nopObserver struct{}
 
 func (nopObserver) Exchanged(context.Context, string, int, string, time.Duration) {}
 func (nopObserver) Retried(context.Context, string)                               {}
+func (nopObserver) Restarted(context.Context)                                     {}

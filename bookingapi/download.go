@@ -28,7 +28,7 @@ func (c *Client) FileInfo(ctx context.Context, ref AttachmentRef) (FileInfo, err
 		FileSize *int64 `json:"file_size"`
 	}
 	ruid, err := c.sendWithRetry(ctx, &request{
-		op:     opFileInfo,
+		op:     OpFileInfo,
 		method: http.MethodGet,
 		path:   ref.path("file_info"),
 	}, &out)
@@ -36,7 +36,7 @@ func (c *Client) FileInfo(ctx context.Context, ref AttachmentRef) (FileInfo, err
 		return FileInfo{}, err
 	}
 	if out.FileSize == nil || *out.FileSize < 0 {
-		return FileInfo{}, &Error{Op: opFileInfo, Kind: KindMalformedResponse, StatusCode: http.StatusOK,
+		return FileInfo{}, &Error{Op: OpFileInfo, Kind: KindMalformedResponse, StatusCode: http.StatusOK,
 			Message: "response has no valid file_size", RUID: ruid}
 	}
 	return FileInfo{Name: out.FileName, Type: out.FileType, Size: *out.FileSize}, nil
@@ -130,7 +130,7 @@ func (r *Reader) fetch() error {
 		FileContent []byte `json:"file_content"`
 	}
 	ruid, err := r.client.sendWithRetry(r.ctx, &request{
-		op:     opDownload,
+		op:     OpDownload,
 		method: http.MethodGet,
 		path:   r.ref.path(),
 		query:  query,
@@ -157,7 +157,7 @@ func (r *Reader) fetch() error {
 }
 
 func (r *Reader) dataLoss(ruid, format string, args ...any) error {
-	return &Error{Op: opDownload, Kind: KindDataLoss, StatusCode: http.StatusOK,
+	return &Error{Op: OpDownload, Kind: KindDataLoss, StatusCode: http.StatusOK,
 		Message: fmt.Sprintf(format, args...), RUID: ruid}
 }
 

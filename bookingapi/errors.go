@@ -50,8 +50,7 @@ const (
 
 // Error is a failed call to Booking.
 type Error struct {
-	// Op names the call: "token exchange", "upload", "chunk start",
-	// "chunk resume", "chunk finish", "download" or "file_info".
+	// Op names the call: one of the Op constants.
 	Op string
 	// Kind classifies the failure.
 	Kind Kind

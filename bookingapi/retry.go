@@ -38,16 +38,18 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 
 // withRetry calls try until it succeeds, fails in a way that is not worth
 // retrying, or has failed c.retry.MaxAttempts times, waiting a backoff
-// between calls. It returns try's last error.
+// between calls. It returns try's last error, or ctx's error if ctx ends
+// during a backoff.
 func (c *Client) withRetry(ctx context.Context, op string, try func() error) error {
 	var failures int
-	return c.retryLoop(ctx, op, &failures, try)
+	return c.retryLoop(ctx, &failures, try, func() { c.observer.Retried(ctx, op) })
 }
 
 // retryLoop is withRetry for an operation whose failures are counted across
 // several calls: *failures holds the failed tries so far, so that a chunked
-// upload has one budget of restarts however often it resumes.
-func (c *Client) retryLoop(ctx context.Context, op string, failures *int, try func() error) error {
+// upload has one budget of restarts however often it resumes. It calls
+// beforeRetry before each new try.
+func (c *Client) retryLoop(ctx context.Context, failures *int, try func() error, beforeRetry func()) error {
 	for {
 		err := try()
 		var e *Error
@@ -64,7 +66,7 @@ func (c *Client) retryLoop(ctx context.Context, op string, failures *int, try fu
 			}
 			return err // the deadline falls before the retry: Booking's answer says more
 		}
-		c.observer.Retried(ctx, op)
+		beforeRetry()
 	}
 }
 

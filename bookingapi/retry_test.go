@@ -208,11 +208,12 @@ func noKeepAlive() *http.Client {
 	return &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 }
 
-// countingObserver counts retries.
-type countingObserver struct{ retried atomic.Int64 }
+// countingObserver counts retries and restarts.
+type countingObserver struct{ retried, restarted atomic.Int64 }
 
 func (o *countingObserver) Exchanged(context.Context, string, int, string, time.Duration) {}
 func (o *countingObserver) Retried(context.Context, string)                               { o.retried.Add(1) }
+func (o *countingObserver) Restarted(context.Context)                                     { o.restarted.Add(1) }
 
 // TestRetries makes the sandbox fail calls and counts the requests: network
 // errors, 429 and 5xx are sent MaxAttempts times in all, other 4xx once.

@@ -184,7 +184,8 @@ func (u *Uploader) hold(p []byte) {
 // refuses with a 400 for a file of at most BinaryMegabyteBytes switches the
 // upload to a single upload instead.
 func (u *Uploader) sendChunks(upTo int, commit bool) error {
-	return u.client.retryLoop(u.ctx, opChunkStart, &u.failures, func() error {
+	restart := func() { u.client.observer.Restarted(u.ctx) }
+	return u.client.retryLoop(u.ctx, &u.failures, func() error {
 		for u.sent < upTo {
 			err := u.sendChunk(commit && u.sent == upTo-1)
 			var e *Error
@@ -202,17 +203,17 @@ func (u *Uploader) sendChunks(upTo int, commit bool) error {
 			return err
 		}
 		return nil
-	})
+	}, restart)
 }
 
 // sendChunk sends chunk number u.sent, with finish when last is set.
 func (u *Uploader) sendChunk(last bool) error {
-	action, op := actionResume, opChunkResume
+	action, op := actionResume, OpChunkResume
 	switch {
 	case u.sent == 0:
-		action, op = actionStart, opChunkStart
+		action, op = actionStart, OpChunkStart
 	case last:
-		action, op = actionFinish, opChunkFinish
+		action, op = actionFinish, OpChunkFinish
 	}
 	var out struct {
 		dataStatus
@@ -257,7 +258,7 @@ func (u *Uploader) uploadSingle() (Attachment, error) {
 		AttachmentID string `json:"attachment_id"`
 	}
 	ruid, err := u.client.sendWithRetry(u.ctx, &request{
-		op:     opUpload,
+		op:     OpUpload,
 		method: http.MethodPost,
 		path:   u.conv.path("attachments"),
 		body:   singleUploadBody(u.file, content),
@@ -266,7 +267,7 @@ func (u *Uploader) uploadSingle() (Attachment, error) {
 		return Attachment{}, err
 	}
 	if out.AttachmentID == "" {
-		return Attachment{}, &Error{Op: opUpload, Kind: KindMalformedResponse, StatusCode: http.StatusOK,
+		return Attachment{}, &Error{Op: OpUpload, Kind: KindMalformedResponse, StatusCode: http.StatusOK,
 			Message: "response has no attachment_id", RUID: ruid}
 	}
 	return Attachment{ID: out.AttachmentID, RUID: ruid}, nil

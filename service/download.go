@@ -49,6 +49,7 @@ func (s *server) download(ctx context.Context, req *attachmentsv1.DownloadAttach
 		return err
 	}
 	sent, err := s.booking.NewReader(ctx, ref, info.Size, offset, length).WriteTo(dataWriter{stream})
+	s.metrics.Downloaded(sent)
 	if err != nil {
 		return err
 	}

@@ -103,7 +103,7 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 	}
 	logs := &syncBuffer{}
 	grpcServer := grpc.NewServer()
-	attachmentsv1.RegisterAttachmentServiceServer(grpcServer, service.New(booking, slog.New(slog.NewJSONHandler(logs, nil))))
+	attachmentsv1.RegisterAttachmentServiceServer(grpcServer, service.New(booking, service.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))}))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)

@@ -11,18 +11,47 @@ import (
 	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
 )
 
+// Metrics counts what the service moves. Its methods must be safe for
+// concurrent use.
+type Metrics interface {
+	// Uploaded counts a committed upload of size bytes.
+	Uploaded(chunked bool, size int64)
+	// Downloaded counts size bytes streamed to a caller.
+	Downloaded(size int64)
+}
+
+// Options configure the service. Zero values give the defaults documented
+// on each field.
+type Options struct {
+	// Logger receives what the per-call log line cannot show: the causes of
+	// internal errors, which clients are not told. Nil discards them.
+	Logger *slog.Logger
+	// Metrics counts uploads and downloads. Nil counts nothing.
+	Metrics Metrics
+}
+
 // server is the AttachmentService.
 type server struct {
 	attachmentsv1.UnimplementedAttachmentServiceServer
 	booking *bookingapi.Client
 	log     *slog.Logger
+	metrics Metrics
 }
 
 var _ attachmentsv1.AttachmentServiceServer = (*server)(nil)
 
-// New returns the AttachmentService, calling Booking through booking. It
-// logs to log only what the per-call log line cannot show: the causes of
-// internal errors, which clients are not told.
-func New(booking *bookingapi.Client, log *slog.Logger) attachmentsv1.AttachmentServiceServer {
-	return &server{booking: booking, log: log}
+// New returns the AttachmentService, calling Booking through booking.
+func New(booking *bookingapi.Client, opts Options) attachmentsv1.AttachmentServiceServer {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = nopMetrics{}
+	}
+	return &server{booking: booking, log: opts.Logger, metrics: opts.Metrics}
 }
+
+type nopMetrics struct{}
+
+func (nopMetrics) Uploaded(bool, int64) {}
+func (nopMetrics) Downloaded(int64)     {}

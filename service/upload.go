@@ -75,6 +75,7 @@ func (s *server) upload(ctx context.Context, stream uploadStream) (*attachmentsv
 	if err != nil {
 		return nil, err
 	}
+	s.metrics.Uploaded(attachment.Chunked, size)
 	return &attachmentsv1.UploadAttachmentResponse{
 		AttachmentId: attachment.ID,
 		Info:         &attachmentsv1.AttachmentInfo{FileName: file.Name, FileType: file.Type, FileSize: size},

@@ -5,7 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/booking-attachment-gateway/gateway/bookingapi"
@@ -14,60 +15,159 @@ import (
 // config is the server's configuration, from flags and environment
 // variables; a flag wins over its variable.
 type config struct {
-	// listen is the gRPC listen address.
-	listen string
-	// sandbox serves against the in-process Booking sandbox.
-	sandbox bool
-	// shutdownTimeout bounds how long running calls may take to finish
-	// after SIGTERM or SIGINT before the server stops them.
-	shutdownTimeout time.Duration
-	// booking configures the Booking client; unused with sandbox.
-	booking bookingapi.Config
+	listen        string // gRPC address: host:port or unix:///path
+	metricsListen string // Prometheus address; empty: no metrics listener
+	sandbox       bool   // serve against the in-process Booking sandbox
+	logFormat     string // "json" or "text"
+	showVersion   bool
+
+	drainDelay      time.Duration // after SIGTERM, keep serving this long so the mesh stops routing here
+	shutdownTimeout time.Duration // then, how long running calls may take to finish
+
+	maxConcurrentStreams  uint
+	maxRecvMsgBytes       int
+	maxConnectionAge      time.Duration
+	maxConnectionAgeGrace time.Duration
+	keepaliveTime         time.Duration
+	keepaliveTimeout      time.Duration
+	keepaliveMinTime      time.Duration
+
+	tlsCert, tlsKey, tlsClientCA string
+
+	booking bookingapi.Config // unused with sandbox
+}
+
+// flagEnv names the environment variable of each flag that has one.
+var flagEnv = map[string]string{
+	"listen":                   "ATTACHMENTD_LISTEN",
+	"metrics-listen":           "ATTACHMENTD_METRICS_LISTEN",
+	"sandbox":                  "ATTACHMENTD_SANDBOX",
+	"log-format":               "ATTACHMENTD_LOG_FORMAT",
+	"drain-delay":              "ATTACHMENTD_DRAIN_DELAY",
+	"shutdown-timeout":         "ATTACHMENTD_SHUTDOWN_TIMEOUT",
+	"max-concurrent-streams":   "ATTACHMENTD_MAX_CONCURRENT_STREAMS",
+	"max-recv-msg-size":        "ATTACHMENTD_MAX_RECV_MSG_SIZE",
+	"max-connection-age":       "ATTACHMENTD_MAX_CONNECTION_AGE",
+	"max-connection-age-grace": "ATTACHMENTD_MAX_CONNECTION_AGE_GRACE",
+	"keepalive-time":           "ATTACHMENTD_KEEPALIVE_TIME",
+	"keepalive-timeout":        "ATTACHMENTD_KEEPALIVE_TIMEOUT",
+	"keepalive-min-time":       "ATTACHMENTD_KEEPALIVE_MIN_TIME",
+	"tls-cert":                 "ATTACHMENTD_TLS_CERT",
+	"tls-key":                  "ATTACHMENTD_TLS_KEY",
+	"tls-client-ca":            "ATTACHMENTD_TLS_CLIENT_CA",
 }
 
 // parseConfig reads the flags in args and the variables through getenv.
 func parseConfig(args []string, getenv func(string) string, usage io.Writer) (config, error) {
-	cfg := config{
-		listen:          ":50051",
-		shutdownTimeout: 30 * time.Second,
-		booking: bookingapi.Config{
-			BaseURL:      getenv("BOOKING_API_URL"),
-			AuthURL:      getenv("BOOKING_AUTH_URL"),
-			ClientID:     getenv("BOOKING_CLIENT_ID"),
-			ClientSecret: getenv("BOOKING_CLIENT_SECRET"),
-		},
-	}
-	if v := getenv("ATTACHMENTD_LISTEN"); v != "" {
-		cfg.listen = v
-	}
-	if v := getenv("ATTACHMENTD_SANDBOX"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return cfg, fmt.Errorf("ATTACHMENTD_SANDBOX=%q is not a boolean", v)
-		}
-		cfg.sandbox = b
-	}
-
+	var cfg config
 	fs := flag.NewFlagSet("attachmentd", flag.ContinueOnError)
 	fs.SetOutput(usage)
 	fs.Usage = func() {
-		fmt.Fprintf(usage, "Usage: attachmentd [flags]\n\n"+
+		fmt.Fprint(usage, "Usage: attachmentd [flags]\n\n"+
 			"Serves attachments.v1.AttachmentService over gRPC, calling Booking.com's Messaging API.\n"+
 			"Booking is configured with BOOKING_API_URL, BOOKING_AUTH_URL, BOOKING_CLIENT_ID and\n"+
-			"BOOKING_CLIENT_SECRET, unless --sandbox is given.\n\nFlags:\n")
+			"BOOKING_CLIENT_SECRET (or BOOKING_CLIENT_SECRET_FILE), unless --sandbox is given.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	fs.StringVar(&cfg.listen, "listen", cfg.listen, "gRPC listen address (env ATTACHMENTD_LISTEN)")
-	fs.BoolVar(&cfg.sandbox, "sandbox", cfg.sandbox, "serve against the built-in sandbox of Booking's API; no credentials needed (env ATTACHMENTD_SANDBOX)")
-	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", cfg.shutdownTimeout, "how long running calls may take to finish after SIGTERM")
+	fs.StringVar(&cfg.listen, "listen", ":50051", "gRPC listen address, host:port or unix:///path")
+	fs.StringVar(&cfg.metricsListen, "metrics-listen", ":9090", "Prometheus metrics listen address, served at /metrics; empty to serve none")
+	fs.BoolVar(&cfg.sandbox, "sandbox", false, "serve against the built-in sandbox of Booking's API; no credentials needed")
+	fs.StringVar(&cfg.logFormat, "log-format", "json", "log format: json or text")
+	fs.BoolVar(&cfg.showVersion, "version", false, "print the version and exit")
+	fs.DurationVar(&cfg.drainDelay, "drain-delay", 5*time.Second, "after SIGTERM, how long to keep serving while reporting NOT_SERVING, so the mesh stops routing here")
+	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "after the drain delay, how long running calls may take to finish before they are cancelled")
+	fs.UintVar(&cfg.maxConcurrentStreams, "max-concurrent-streams", 100, "most concurrent calls on one connection")
+	fs.IntVar(&cfg.maxRecvMsgBytes, "max-recv-msg-size", 4<<20, "largest message accepted from a client, in bytes")
+	fs.DurationVar(&cfg.maxConnectionAge, "max-connection-age", 10*time.Minute, "close connections after this long (with a GOAWAY), so that clients spread over new replicas")
+	fs.DurationVar(&cfg.maxConnectionAgeGrace, "max-connection-age-grace", 2*time.Minute, "how long calls running on a connection closed for its age may take to finish")
+	fs.DurationVar(&cfg.keepaliveTime, "keepalive-time", 2*time.Minute, "ping a client after this long without activity")
+	fs.DurationVar(&cfg.keepaliveTimeout, "keepalive-timeout", 20*time.Second, "close the connection when a ping is not answered within this")
+	fs.DurationVar(&cfg.keepaliveMinTime, "keepalive-min-time", 10*time.Second, "least time between a client's keepalive pings; more often closes the connection")
+	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate file: serve TLS instead of plaintext h2c (needs --tls-key)")
+	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
+	fs.StringVar(&cfg.tlsClientCA, "tls-client-ca", "", "PEM CA bundle: require client certificates signed by it (mutual TLS; needs --tls-cert)")
+	fs.VisitAll(func(f *flag.Flag) {
+		if env, ok := flagEnv[f.Name]; ok {
+			f.Usage += " (env " + env + ")"
+		}
+	})
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
 	if fs.NArg() > 0 {
 		return cfg, fmt.Errorf("unexpected arguments: %q", fs.Args())
 	}
-	if !cfg.sandbox && (cfg.booking.ClientID == "" || cfg.booking.ClientSecret == "") {
-		return cfg, errors.New("BOOKING_CLIENT_ID and BOOKING_CLIENT_SECRET must be set (or use --sandbox to serve against the built-in sandbox)")
+	if err := applyEnv(fs, getenv); err != nil {
+		return cfg, err
 	}
-	return cfg, nil
+	if cfg.showVersion {
+		return cfg, nil
+	}
+	return cfg, cfg.complete(getenv)
+}
+
+// applyEnv sets each flag not given on the command line from its variable.
+func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		env, ok := flagEnv[f.Name]
+		if v := getenv(env); ok && !given[f.Name] && v != "" {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s=%q: %v", env, v, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// complete reads Booking's settings and checks that the whole is usable.
+func (cfg *config) complete(getenv func(string) string) error {
+	switch cfg.logFormat {
+	case "json", "text":
+	default:
+		return fmt.Errorf("--log-format %q: use json or text", cfg.logFormat)
+	}
+	if (cfg.tlsCert == "") != (cfg.tlsKey == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	if cfg.tlsClientCA != "" && cfg.tlsCert == "" {
+		return errors.New("--tls-client-ca needs --tls-cert and --tls-key")
+	}
+	if cfg.maxConcurrentStreams == 0 || cfg.maxRecvMsgBytes <= 0 {
+		return errors.New("--max-concurrent-streams and --max-recv-msg-size must be positive")
+	}
+	cfg.booking = bookingapi.Config{
+		BaseURL:  getenv("BOOKING_API_URL"),
+		AuthURL:  getenv("BOOKING_AUTH_URL"),
+		ClientID: getenv("BOOKING_CLIENT_ID"),
+	}
+	secret, err := clientSecret(getenv)
+	if err != nil {
+		return err
+	}
+	cfg.booking.ClientSecret = secret
+	if !cfg.sandbox && (cfg.booking.ClientID == "" || cfg.booking.ClientSecret == "") {
+		return errors.New("BOOKING_CLIENT_ID and BOOKING_CLIENT_SECRET (or BOOKING_CLIENT_SECRET_FILE) must be set, or use --sandbox to serve against the built-in sandbox")
+	}
+	return nil
+}
+
+// clientSecret reads BOOKING_CLIENT_SECRET, or the file BOOKING_CLIENT_SECRET_FILE
+// names, as Kubernetes mounts Secrets; a trailing newline is not part of it.
+func clientSecret(getenv func(string) string) (string, error) {
+	secret, file := getenv("BOOKING_CLIENT_SECRET"), getenv("BOOKING_CLIENT_SECRET_FILE")
+	switch {
+	case secret != "" && file != "":
+		return "", errors.New("set BOOKING_CLIENT_SECRET or BOOKING_CLIENT_SECRET_FILE, not both")
+	case file == "":
+		return secret, nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		// The error names the file, never its content.
+		return "", fmt.Errorf("BOOKING_CLIENT_SECRET_FILE: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
 }

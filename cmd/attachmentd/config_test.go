@@ -3,6 +3,8 @@ package main
 import (
 	"io"
 	"maps"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,22 +13,48 @@ import (
 func TestParseConfig(t *testing.T) {
 	creds := map[string]string{"BOOKING_CLIENT_ID": "id", "BOOKING_CLIENT_SECRET": "secret"}
 	tests := []struct {
-		name        string
-		args        []string
-		env         map[string]string
-		wantListen  string
-		wantSandbox bool
-		wantErr     string
+		name    string
+		args    []string
+		env     map[string]string
+		check   func(config) bool
+		wantErr string
 	}{
-		{name: "defaults", env: creds, wantListen: ":50051"},
-		{name: "listen from the environment", env: with(creds, "ATTACHMENTD_LISTEN", "127.0.0.1:7000"), wantListen: "127.0.0.1:7000"},
-		{name: "flag wins over the environment", args: []string{"--listen", ":9000"}, env: with(creds, "ATTACHMENTD_LISTEN", ":7000"), wantListen: ":9000"},
-		{name: "sandbox from the environment needs no credentials", env: map[string]string{"ATTACHMENTD_SANDBOX": "true"}, wantListen: ":50051", wantSandbox: true},
-		{name: "sandbox flag", args: []string{"--sandbox"}, wantListen: ":50051", wantSandbox: true},
-		{name: "sandbox flag false wins over the environment", args: []string{"--sandbox=false"}, env: with(creds, "ATTACHMENTD_SANDBOX", "true"), wantListen: ":50051"},
-		{name: "no credentials", wantErr: "BOOKING_CLIENT_ID and BOOKING_CLIENT_SECRET must be set"},
+		{name: "defaults", env: creds, check: func(c config) bool {
+			return c.listen == ":50051" && c.metricsListen == ":9090" && !c.sandbox && c.logFormat == "json" &&
+				c.drainDelay == 5*time.Second && c.shutdownTimeout == 30*time.Second &&
+				c.maxConcurrentStreams == 100 && c.maxRecvMsgBytes == 4<<20 &&
+				c.maxConnectionAge == 10*time.Minute && c.maxConnectionAgeGrace == 2*time.Minute &&
+				c.keepaliveTime == 2*time.Minute && c.keepaliveTimeout == 20*time.Second && c.keepaliveMinTime == 10*time.Second
+		}},
+		{name: "every setting from the environment", env: with(creds, map[string]string{
+			"ATTACHMENTD_LISTEN": "unix:///run/a.sock", "ATTACHMENTD_METRICS_LISTEN": ":9999", "ATTACHMENTD_LOG_FORMAT": "text",
+			"ATTACHMENTD_DRAIN_DELAY": "1s", "ATTACHMENTD_SHUTDOWN_TIMEOUT": "2s", "ATTACHMENTD_MAX_CONCURRENT_STREAMS": "7",
+			"ATTACHMENTD_MAX_RECV_MSG_SIZE": "1024", "ATTACHMENTD_MAX_CONNECTION_AGE": "3m", "ATTACHMENTD_MAX_CONNECTION_AGE_GRACE": "4m",
+			"ATTACHMENTD_KEEPALIVE_TIME": "5m", "ATTACHMENTD_KEEPALIVE_TIMEOUT": "6s", "ATTACHMENTD_KEEPALIVE_MIN_TIME": "7s",
+		}), check: func(c config) bool {
+			return c.listen == "unix:///run/a.sock" && c.metricsListen == ":9999" && c.logFormat == "text" &&
+				c.drainDelay == time.Second && c.shutdownTimeout == 2*time.Second && c.maxConcurrentStreams == 7 &&
+				c.maxRecvMsgBytes == 1024 && c.maxConnectionAge == 3*time.Minute && c.maxConnectionAgeGrace == 4*time.Minute &&
+				c.keepaliveTime == 5*time.Minute && c.keepaliveTimeout == 6*time.Second && c.keepaliveMinTime == 7*time.Second
+		}},
+		{name: "flag wins over the environment", args: []string{"--listen", ":9000", "--drain-delay", "0s"},
+			env:   with(creds, map[string]string{"ATTACHMENTD_LISTEN": ":7000", "ATTACHMENTD_DRAIN_DELAY": "9s"}),
+			check: func(c config) bool { return c.listen == ":9000" && c.drainDelay == 0 }},
+		{name: "sandbox from the environment needs no credentials", env: map[string]string{"ATTACHMENTD_SANDBOX": "true"},
+			check: func(c config) bool { return c.sandbox }},
+		{name: "sandbox flag false wins over the environment", args: []string{"--sandbox=false"},
+			env: with(creds, map[string]string{"ATTACHMENTD_SANDBOX": "true"}), check: func(c config) bool { return !c.sandbox }},
+		{name: "version needs nothing else", args: []string{"--version"}, check: func(c config) bool { return c.showVersion }},
+		{name: "no credentials", wantErr: "BOOKING_CLIENT_ID and BOOKING_CLIENT_SECRET"},
 		{name: "only the id", env: map[string]string{"BOOKING_CLIENT_ID": "id"}, wantErr: "BOOKING_CLIENT_SECRET"},
-		{name: "sandbox variable not a boolean", env: map[string]string{"ATTACHMENTD_SANDBOX": "yes please"}, wantErr: "ATTACHMENTD_SANDBOX"},
+		{name: "secret and secret file", env: with(creds, map[string]string{"BOOKING_CLIENT_SECRET_FILE": "/x"}), wantErr: "not both"},
+		{name: "missing secret file", env: map[string]string{"BOOKING_CLIENT_ID": "id", "BOOKING_CLIENT_SECRET_FILE": "/no/such/file"}, wantErr: "BOOKING_CLIENT_SECRET_FILE"},
+		{name: "variable not a boolean", env: map[string]string{"ATTACHMENTD_SANDBOX": "yes please"}, wantErr: "ATTACHMENTD_SANDBOX"},
+		{name: "variable not a duration", env: with(creds, map[string]string{"ATTACHMENTD_DRAIN_DELAY": "soon"}), wantErr: "ATTACHMENTD_DRAIN_DELAY"},
+		{name: "unknown log format", args: []string{"--log-format", "xml"}, env: creds, wantErr: "json or text"},
+		{name: "certificate without key", args: []string{"--tls-cert", "c.pem"}, env: creds, wantErr: "--tls-key"},
+		{name: "client CA without certificate", args: []string{"--tls-client-ca", "ca.pem"}, env: creds, wantErr: "--tls-cert"},
+		{name: "no streams", args: []string{"--max-concurrent-streams", "0"}, env: creds, wantErr: "positive"},
 		{name: "unknown flag", args: []string{"--nope"}, env: creds, wantErr: "nope"},
 		{name: "stray argument", args: []string{"serve"}, env: creds, wantErr: "unexpected arguments"},
 	}
@@ -42,11 +70,8 @@ func TestParseConfig(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parseConfig(%q): %v", tt.args, err)
 			}
-			if cfg.listen != tt.wantListen || cfg.sandbox != tt.wantSandbox {
-				t.Errorf("listen %q, sandbox %v; want %q, %v", cfg.listen, cfg.sandbox, tt.wantListen, tt.wantSandbox)
-			}
-			if cfg.shutdownTimeout != 30*time.Second {
-				t.Errorf("shutdown timeout %v, want 30s", cfg.shutdownTimeout)
+			if !tt.check(cfg) {
+				t.Errorf("parseConfig(%q) = %+v", tt.args, cfg)
 			}
 		})
 	}
@@ -69,9 +94,25 @@ func TestBookingSettingsFromTheEnvironment(t *testing.T) {
 	}
 }
 
-// with returns a copy of m with k set to v.
-func with(m map[string]string, k, v string) map[string]string {
+// A secret mounted as a file, as Kubernetes does, without its newline.
+func TestClientSecretFromAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "client-secret")
+	if err := os.WriteFile(file, []byte("from-the-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"BOOKING_CLIENT_ID": "id", "BOOKING_CLIENT_SECRET_FILE": file}
+	cfg, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.booking.ClientSecret != "from-the-file" {
+		t.Errorf("secret = %q, want the file's content without its newline", cfg.booking.ClientSecret)
+	}
+}
+
+// with returns a copy of m with the pairs of add set.
+func with(m, add map[string]string) map[string]string {
 	out := maps.Clone(m)
-	out[k] = v
+	maps.Copy(out, add)
 	return out
 }

@@ -21,22 +21,22 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/grpc-ecosystem/go-grpc-middleware/v2/interceptors/logging"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/health"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
-	"google.golang.org/grpc/reflection"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/booking-attachment-gateway/gateway/bookingapi"
 	"github.com/booking-attachment-gateway/gateway/bookingapi/sandbox"
-	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
 	"github.com/booking-attachment-gateway/gateway/service"
+	"github.com/booking-attachment-gateway/gateway/telemetry"
 )
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "attachmentd:", err)
 		}
@@ -46,12 +46,29 @@ func main() {
 
 // run serves until ctx ends, then shuts down gracefully. It returns an error
 // only when the server cannot start.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfig(args, getenv, stderr)
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(stderr, nil))
+	if cfg.showVersion {
+		fmt.Fprintln(stdout, "attachmentd", version)
+		return nil
+	}
+	logger := newLogger(cfg.logFormat, stderr)
+
+	tracing, err := telemetry.NewTracing(ctx, getenv, version)
+	if err != nil {
+		return fmt.Errorf("tracing: %w", err)
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		tracing.Shutdown(flushCtx)
+	}()
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := telemetry.NewMetrics(registry)
 
 	if cfg.sandbox {
 		stopSandbox, err := startSandbox(&cfg.booking)
@@ -59,17 +76,50 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			return err
 		}
 		defer stopSandbox()
-		logger.Warn("serving against the built-in Booking sandbox: nothing reaches Booking", "sandbox_url", cfg.booking.BaseURL)
 	}
+	cfg.booking.HTTPClient = &http.Client{Transport: tracing.Transport(http.DefaultTransport), Timeout: 60 * time.Second}
+	cfg.booking.Observer = metrics
 	booking, err := bookingapi.New(cfg.booking)
 	if err != nil {
 		return err
 	}
-	lis, err := net.Listen("tcp", cfg.listen)
+	svc := service.New(booking, service.Options{Logger: logger, Metrics: metrics})
+
+	srv, err := newServer(cfg, svc, logger, registry, tracing)
 	if err != nil {
 		return err
 	}
-	return serve(ctx, lis, service.New(booking, logger), logger, cfg.shutdownTimeout)
+	lis, err := listen(cfg.listen)
+	if err != nil {
+		return err
+	}
+	var metricsLis net.Listener
+	if cfg.metricsListen != "" {
+		if metricsLis, err = net.Listen("tcp", cfg.metricsListen); err != nil {
+			lis.Close()
+			return fmt.Errorf("metrics listener: %w", err)
+		}
+	}
+	logger.Info("attachmentd is serving",
+		"version", version,
+		"listen", describeAddr(lis),
+		"metrics_listen", describeAddr(metricsLis),
+		"tls", cfg.tlsCert != "",
+		"mutual_tls", cfg.tlsClientCA != "",
+		"tracing", tracing.Enabled(),
+		"sandbox", cfg.sandbox)
+	if cfg.sandbox {
+		logger.Warn("serving against the built-in Booking sandbox: nothing reaches Booking", "sandbox_url", cfg.booking.BaseURL)
+	}
+	return srv.serve(ctx, lis, metricsLis, booking, !cfg.sandbox)
+}
+
+// newLogger returns the process's logger, JSON or text, on w.
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(w, nil))
+	}
+	return slog.New(slog.NewJSONHandler(w, nil))
 }
 
 // startSandbox serves the Booking sandbox on a loopback port and points
@@ -89,48 +139,13 @@ func startSandbox(booking *bookingapi.Config) (stop func(), err error) {
 	return func() { srv.Close() }, nil
 }
 
-// serve runs the gRPC server on lis until ctx ends. Then it reports
-// NOT_SERVING, lets running calls finish for up to shutdownTimeout, and
-// stops.
-func serve(ctx context.Context, lis net.Listener, svc attachmentsv1.AttachmentServiceServer, logger *slog.Logger, shutdownTimeout time.Duration) error {
-	callLogger := logging.LoggerFunc(func(ctx context.Context, level logging.Level, msg string, fields ...any) {
-		logger.Log(ctx, slog.Level(level), msg, fields...)
-	})
-	logOpts := []logging.Option{logging.WithLogOnEvents(logging.FinishCall)}
-	srv := grpc.NewServer(
-		grpc.ChainUnaryInterceptor(logging.UnaryServerInterceptor(callLogger, logOpts...)),
-		grpc.ChainStreamInterceptor(logging.StreamServerInterceptor(callLogger, logOpts...)),
-	)
-	attachmentsv1.RegisterAttachmentServiceServer(srv, svc)
-	healthServer := health.NewServer()
-	healthServer.SetServingStatus(attachmentsv1.AttachmentService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	healthpb.RegisterHealthServer(srv, healthServer)
-	reflection.Register(srv)
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
-	logger.Info("attachmentd is serving", "listen", lis.Addr().String())
-
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
+// describeAddr names a listener's address for the log, or "" for none.
+func describeAddr(lis net.Listener) string {
+	switch {
+	case lis == nil:
+		return ""
+	case lis.Addr().Network() == "unix":
+		return "unix://" + lis.Addr().String()
 	}
-	logger.Info("shutting down: no new calls, running calls may finish", "timeout", shutdownTimeout.String())
-	healthServer.Shutdown()
-	stopped := make(chan struct{})
-	go func() {
-		srv.GracefulStop()
-		close(stopped)
-	}()
-	timer := time.NewTimer(shutdownTimeout)
-	defer timer.Stop()
-	select {
-	case <-stopped:
-		logger.Info("stopped: every call finished")
-	case <-timer.C:
-		srv.Stop()
-		logger.Warn("stopped: calls still running at the shutdown timeout were cancelled")
-	}
-	return nil
+	return lis.Addr().String()
 }

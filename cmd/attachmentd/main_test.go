@@ -6,197 +6,160 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
-	"google.golang.org/grpc/status"
 
+	"github.com/booking-attachment-gateway/gateway/bookingapi/sandbox"
 	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
 )
 
-func TestRunWithoutCredentialsExitsAtOnce(t *testing.T) {
-	var stderr bytes.Buffer
-	err := run(context.Background(), nil, func(string) string { return "" }, &stderr)
-	if err == nil || !strings.Contains(err.Error(), "BOOKING_CLIENT_ID") || !strings.Contains(err.Error(), "--sandbox") {
-		t.Fatalf("run without credentials = %v, want an error naming the variables and --sandbox", err)
-	}
+// instance is attachmentd started by run, as main starts it.
+type instance struct {
+	addr        string // gRPC address, for grpc.NewClient
+	metricsAddr string
+	stop        context.CancelFunc
+	done        chan error
+	logs        *lines
+	conn        *grpc.ClientConn
 }
 
-// server is attachmentd started by run, as main starts it.
-type server struct {
-	addr   string
-	stop   context.CancelFunc
-	done   chan error
-	logs   *lines
-	client *grpc.ClientConn
-}
-
-// startServer runs the server in sandbox mode on a loopback port and waits
-// until it serves.
-func startServer(t *testing.T, args ...string) *server {
+// start runs the server with args (after --listen and --metrics-listen on
+// loopback ports, and no drain delay) and env, and waits until it listens.
+func start(t *testing.T, env map[string]string, args ...string) *instance {
 	t.Helper()
 	ctx, stop := context.WithCancel(context.Background())
-	logs := &lines{}
-	s := &server{stop: stop, done: make(chan error, 1), logs: logs}
-	args = append([]string{"--sandbox", "--listen", "127.0.0.1:0"}, args...)
-	go func() { s.done <- run(ctx, args, func(string) string { return "" }, logs) }()
+	inst := &instance{stop: stop, done: make(chan error, 1), logs: &lines{}}
+	args = append([]string{"--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0", "--drain-delay", "0s"}, args...)
+	go func() { inst.done <- run(ctx, args, func(k string) string { return env[k] }, io.Discard, inst.logs) }()
 	t.Cleanup(func() {
 		stop()
-		<-s.done
+		<-inst.done
 	})
-	line := logs.waitFor(t, "attachmentd is serving")
-	s.addr, _ = line["listen"].(string)
-	conn, err := grpc.NewClient(s.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	line := inst.logs.waitFor(t, "attachmentd is serving")
+	inst.addr, _ = line["listen"].(string)
+	inst.metricsAddr, _ = line["metrics_listen"].(string)
+	return inst
+}
+
+// client returns a plaintext connection to the instance.
+func (inst *instance) client(t *testing.T) *grpc.ClientConn {
+	t.Helper()
+	if inst.conn == nil {
+		inst.conn = dial(t, inst.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	}
+	return inst.conn
+}
+
+func dial(t *testing.T, addr string, opts ...grpc.DialOption) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(addr, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	s.client = conn
-	return s
+	return conn
 }
 
-func TestServesHealthReflectionAndTheService(t *testing.T) {
-	s := startServer(t)
-	if line := s.logs.waitFor(t, "sandbox"); line["level"] != "WARN" {
-		t.Errorf("the sandbox is announced at level %v, want WARN", line["level"])
+// sandboxEnv serves a sandbox over HTTP and returns it with the variables
+// that point attachmentd at it with secret as its client secret.
+func sandboxEnv(t *testing.T, secret string, wrap func(http.Handler) http.Handler) (*sandbox.Server, map[string]string) {
+	t.Helper()
+	sb := sandbox.New(sandbox.Options{ClientSecret: "right-secret"})
+	var h http.Handler = sb
+	if wrap != nil {
+		h = wrap(sb)
 	}
-
-	health, err := healthpb.NewHealthClient(s.client).Check(context.Background(), &healthpb.HealthCheckRequest{})
-	if err != nil || health.GetStatus() != healthpb.HealthCheckResponse_SERVING {
-		t.Fatalf("health = %v, %v; want SERVING", health, err)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return sb, map[string]string{
+		"BOOKING_API_URL":       srv.URL,
+		"BOOKING_AUTH_URL":      srv.URL + "/token-based-authentication/exchange",
+		"BOOKING_CLIENT_ID":     sandbox.DefaultClientID,
+		"BOOKING_CLIENT_SECRET": secret,
 	}
+}
 
-	services := listServices(t, s.client)
-	for _, want := range []string{"attachments.v1.AttachmentService", "grpc.health.v1.Health"} {
-		if !strings.Contains(services, want) {
-			t.Errorf("reflection lists %s, want %s among them", services, want)
+// health asks the instance's health service about name.
+func healthOf(t *testing.T, conn *grpc.ClientConn, name string) healthpb.HealthCheckResponse_ServingStatus {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{Service: name})
+	if err != nil {
+		t.Fatalf("health check of %q: %v", name, err)
+	}
+	return resp.GetStatus()
+}
+
+// waitHealth polls until the health of name is want.
+func waitHealth(t *testing.T, conn *grpc.ClientConn, name string, want healthpb.HealthCheckResponse_ServingStatus) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for got := healthOf(t, conn, name); got != want; got = healthOf(t, conn, name) {
+		if time.Now().After(deadline) {
+			t.Fatalf("health of %q is %v, want %v", name, got, want)
 		}
-	}
-
-	client := attachmentsv1.NewAttachmentServiceClient(s.client)
-	png := append([]byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}, bytes.Repeat([]byte{7}, 1000)...)
-	stream, err := client.UploadAttachment(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Metadata{
-		Metadata: &attachmentsv1.UploadMetadata{PropertyId: 1, ConversationId: "c1", FileName: "a.png"}}})
-	stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Data{Data: png}})
-	resp, err := stream.CloseAndRecv()
-	if err != nil {
-		t.Fatalf("upload: %v", err)
-	}
-	_, err = client.GetAttachmentInfo(context.Background(), &attachmentsv1.GetAttachmentInfoRequest{
-		PropertyId: 1, ConversationId: "c1", AttachmentId: "missing"})
-	if status.Code(err) != codes.NotFound {
-		t.Fatalf("info of a missing attachment: %v, want NOT_FOUND", err)
-	}
-
-	// One log line per call, with its method and code.
-	upload := s.logs.waitFor(t, "finished call", "grpc.method", "UploadAttachment")
-	if upload["grpc.code"] != "OK" {
-		t.Errorf("upload log line = %v, want grpc.code OK", upload)
-	}
-	info := s.logs.waitFor(t, "finished call", "grpc.method", "GetAttachmentInfo")
-	if info["grpc.code"] != "NotFound" || !strings.Contains(info["grpc.error"].(string), "ruid") {
-		t.Errorf("info log line = %v, want NotFound with Booking's ruid", info)
-	}
-	if n := s.logs.count("finished call", "grpc.method", "UploadAttachment"); n != 1 {
-		t.Errorf("%d log lines for one upload, want 1", n)
-	}
-	if resp.GetAttachmentId() == "" {
-		t.Error("no attachment id")
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-// After the shutdown signal, health reports NOT_SERVING, a running upload
-// still completes, and run returns nil.
-func TestShutdownLetsRunningCallsFinish(t *testing.T) {
-	s := startServer(t)
-	client := attachmentsv1.NewAttachmentServiceClient(s.client)
-	stream, err := client.UploadAttachment(context.Background())
+// pngBytes is a file with a PNG signature, of n bytes in all.
+func pngBytes(n int) []byte {
+	b := bytes.Repeat([]byte{7}, n)
+	copy(b, []byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'})
+	return b
+}
+
+// upload sends content as one upload in messages of 256 KiB.
+func upload(ctx context.Context, conn *grpc.ClientConn, name string, content []byte) (*attachmentsv1.UploadAttachmentResponse, error) {
+	stream, err := attachmentsv1.NewAttachmentServiceClient(conn).UploadAttachment(ctx)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	png := append([]byte{0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'}, bytes.Repeat([]byte{1}, 500_000)...)
-	stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Metadata{
-		Metadata: &attachmentsv1.UploadMetadata{PropertyId: 1, ConversationId: "c1", FileName: "late.png"}}})
-	stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Data{Data: png[:1000]}})
+	meta := &attachmentsv1.UploadMetadata{PropertyId: 1, ConversationId: "c1", FileName: name, FileSize: int64(len(content))}
+	if err := stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Metadata{Metadata: meta}}); err != nil {
+		return stream.CloseAndRecv()
+	}
+	for rest := content; len(rest) > 0; {
+		n := min(len(rest), 256<<10)
+		if err := stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Data{Data: rest[:n]}}); err != nil {
+			break
+		}
+		rest = rest[n:]
+	}
+	return stream.CloseAndRecv()
+}
 
-	s.stop()
-	s.logs.waitFor(t, "shutting down")
-
-	if err := stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Data{Data: png[1000:]}}); err != nil {
-		t.Fatalf("send after shutdown began: %v", err)
+// download reads a whole attachment's bytes.
+func download(ctx context.Context, conn *grpc.ClientConn, id string) ([]byte, error) {
+	stream, err := attachmentsv1.NewAttachmentServiceClient(conn).DownloadAttachment(ctx,
+		&attachmentsv1.DownloadAttachmentRequest{PropertyId: 1, ConversationId: "c1", AttachmentId: id})
+	if err != nil {
+		return nil, err
 	}
-	if _, err := stream.CloseAndRecv(); err != nil {
-		t.Fatalf("the running upload failed: %v", err)
-	}
-	select {
-	case err := <-s.done:
+	var data []byte
+	for {
+		msg, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return data, nil
+		}
 		if err != nil {
-			t.Fatalf("run returned %v, want nil", err)
+			return data, err
 		}
-		s.done <- nil // for the cleanup
-	case <-time.After(10 * time.Second):
-		t.Fatal("run did not return after the last call finished")
-	}
-	s.logs.waitFor(t, "stopped: every call finished")
-}
-
-// The built binary exits 0 on SIGTERM.
-func TestBinaryExitsCleanlyOnSIGTERM(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "attachmentd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "--sandbox", "--listen", "127.0.0.1:0")
-	logs := &lines{}
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	logs.waitFor(t, "attachmentd is serving")
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("attachmentd exited with %v after SIGTERM, want 0", err)
-	}
-	logs.waitFor(t, "stopped: every call finished")
-}
-
-func TestBinaryWithoutCredentialsExits2(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "attachmentd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	out, err := cmd.CombinedOutput()
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.ExitCode() != 2 {
-		t.Fatalf("exit = %v, want status 2", err)
-	}
-	if got := strings.TrimSpace(string(out)); !strings.HasPrefix(got, "attachmentd: BOOKING_CLIENT_ID") || strings.Count(got, "\n") != 0 {
-		t.Errorf("output %q, want one line naming the missing variables", got)
+		data = append(data, msg.GetData()...)
 	}
 }
 
@@ -223,10 +186,38 @@ func listServices(t *testing.T, conn *grpc.ClientConn) string {
 	return strings.Join(names, ",")
 }
 
-// lines collects JSON log lines written to it.
+// buildBinary builds attachmentd into a temporary directory, once per test
+// binary.
+var buildBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "attachmentd-test")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "attachmentd")
+	out, err := exec.Command("go", "build", "-ldflags", "-X main.version=test-1.2.3", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		return "", errors.New(string(out))
+	}
+	return bin, nil
+})
+
+func binary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin, err := buildBinary()
+	if err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+	return bin
+}
+
+// lines collects log lines written to it, parsing JSON ones.
 type lines struct {
 	mu      sync.Mutex
 	partial bytes.Buffer
+	raw     []string
 	parsed  []map[string]any
 }
 
@@ -244,12 +235,13 @@ func (l *lines) Write(p []byte) (int, error) {
 		if json.Unmarshal(line, &m) != nil {
 			m = map[string]any{"msg": string(line)}
 		}
+		l.raw = append(l.raw, string(line))
 		l.parsed = append(l.parsed, m)
 	}
 }
 
-// match returns the lines whose msg contains msg and that have the given
-// key/value pairs.
+// match returns the lines whose msg contains msg and whose fields end with
+// the given values, given as key/value pairs.
 func (l *lines) match(msg string, kv ...string) []map[string]any {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -279,20 +271,22 @@ func (l *lines) waitFor(t *testing.T, msg string, kv ...string) map[string]any {
 			return found[0]
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no log line %q %v in:\n%s", msg, kv, l.dump())
+			t.Fatalf("no log line %q %v in:\n%s", msg, kv, l.String())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
 }
 
-func (l *lines) dump() string {
+// String returns every line written so far.
+func (l *lines) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var b strings.Builder
-	for _, m := range l.parsed {
-		j, _ := json.Marshal(m)
-		b.Write(j)
-		b.WriteByte('\n')
-	}
-	return b.String()
+	return strings.Join(l.raw, "") + l.partial.String()
+}
+
+// sandboxFault503 makes every file_info answer 503.
+var sandboxFault503 = sandbox.Fault{Endpoint: sandbox.EndpointFileInfo, Status: http.StatusServiceUnavailable, Times: 1000}
+
+func netListenUnix(path string) (*net.UnixListener, error) {
+	return net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
 }

@@ -1,0 +1,111 @@
+package telemetry
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/booking-attachment-gateway/gateway/bookingapi"
+)
+
+// Metrics are the service's own Prometheus metrics. It is a
+// bookingapi.Observer, for the calls to Booking, and records what the
+// service moves. It also adds each ruid Booking answers with to the Call of
+// the RPC that made the call. Safe for concurrent use.
+type Metrics struct {
+	bookingRequests *prometheus.CounterVec
+	bookingLatency  *prometheus.HistogramVec
+	retries         *prometheus.CounterVec
+	restarts        prometheus.Counter
+	tokenExchanges  *prometheus.CounterVec
+	uploads         *prometheus.CounterVec
+	uploadedBytes   prometheus.Counter
+	downloadedBytes prometheus.Counter
+}
+
+var _ bookingapi.Observer = (*Metrics)(nil)
+
+// NewMetrics creates the metrics and registers them with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		bookingRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "attachmentd_booking_requests_total",
+			Help: "HTTP requests to Booking, by call and HTTP status (0: no answer).",
+		}, []string{"call", "status"}),
+		bookingLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "attachmentd_booking_request_duration_seconds",
+			Help:    "Time from sending a request to Booking to reading its answer, by call.",
+			Buckets: []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
+		}, []string{"call"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "attachmentd_booking_retries_total",
+			Help: "Requests to Booking sent again after a network error, 429 or 5xx, by call.",
+		}, []string{"call"}),
+		restarts: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "attachmentd_upload_restarts_total",
+			Help: "Chunked uploads started again from start after a failed chunk.",
+		}),
+		tokenExchanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "attachmentd_token_exchanges_total",
+			Help: "Exchanges of the credentials for an access token, by result (ok or error).",
+		}, []string{"result"}),
+		uploads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "attachmentd_uploads_total",
+			Help: "Attachments uploaded, by path (single or chunked).",
+		}, []string{"path"}),
+		uploadedBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "attachmentd_uploaded_bytes_total",
+			Help: "File bytes of the attachments uploaded.",
+		}),
+		downloadedBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "attachmentd_downloaded_bytes_total",
+			Help: "File bytes streamed to callers by downloads.",
+		}),
+	}
+	reg.MustRegister(m.bookingRequests, m.bookingLatency, m.retries, m.restarts,
+		m.tokenExchanges, m.uploads, m.uploadedBytes, m.downloadedBytes)
+	// Series that exist from the start, so that rates work from the first
+	// scrape.
+	for _, path := range []string{"single", "chunked"} {
+		m.uploads.WithLabelValues(path)
+	}
+	for _, result := range []string{"ok", "error"} {
+		m.tokenExchanges.WithLabelValues(result)
+	}
+	return m
+}
+
+// Exchanged counts one HTTP exchange with Booking.
+func (m *Metrics) Exchanged(ctx context.Context, op string, status int, ruid string, took time.Duration) {
+	m.bookingRequests.WithLabelValues(op, strconv.Itoa(status)).Inc()
+	m.bookingLatency.WithLabelValues(op).Observe(took.Seconds())
+	if op == bookingapi.OpTokenExchange {
+		result := "error"
+		if status >= 200 && status <= 299 {
+			result = "ok"
+		}
+		m.tokenExchanges.WithLabelValues(result).Inc()
+	}
+	CallFrom(ctx).AddRUID(ruid)
+}
+
+// Retried counts a request sent again.
+func (m *Metrics) Retried(_ context.Context, op string) { m.retries.WithLabelValues(op).Inc() }
+
+// Restarted counts a chunked upload started again.
+func (m *Metrics) Restarted(context.Context) { m.restarts.Inc() }
+
+// Uploaded counts an upload of size bytes that went by chunks or not.
+func (m *Metrics) Uploaded(chunked bool, size int64) {
+	path := "single"
+	if chunked {
+		path = "chunked"
+	}
+	m.uploads.WithLabelValues(path).Inc()
+	m.uploadedBytes.Add(float64(size))
+}
+
+// Downloaded counts size bytes streamed by a download.
+func (m *Metrics) Downloaded(size int64) { m.downloadedBytes.Add(float64(size)) }
