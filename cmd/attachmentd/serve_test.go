@@ -221,3 +221,27 @@ func TestBinaryWithoutCredentialsExits2(t *testing.T) {
 		t.Errorf("output %q, want one line naming the missing variables", got)
 	}
 }
+
+// grpc-health-probe, what Kubernetes' exec probes and many meshes run,
+// sees the same statuses as the standard health client.
+func TestGRPCHealthProbe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds grpc-health-probe")
+	}
+	inst := start(t, nil, "--sandbox")
+	waitHealth(t, inst.client(t), "", healthpb.HealthCheckResponse_SERVING)
+	probe := func(args ...string) (string, error) {
+		cmd := exec.Command("go", append([]string{"tool", "-modfile=../../tools/go.mod", "grpc-health-probe", "-addr=" + inst.addr}, args...)...)
+		out, err := cmd.CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	if out, err := probe(); err != nil || !strings.Contains(out, "SERVING") {
+		t.Errorf("grpc-health-probe = %q, %v; want SERVING", out, err)
+	}
+	if out, err := probe("-service=liveness"); err != nil {
+		t.Errorf("grpc-health-probe -service=liveness = %q, %v", out, err)
+	}
+	if out, err := probe("-service=no.such.Service"); err == nil {
+		t.Errorf("grpc-health-probe of an unknown service = %q, want a failure", out)
+	}
+}
