@@ -4,9 +4,9 @@
 GO      ?= go
 TOOL    := $(GO) tool -modfile=tools/go.mod
 BUF     := $(TOOL) buf
-GO_DIRS := bookingapi cmd service
+GO_DIRS := bookingapi cmd service telemetry deploy
 
-.PHONY: run build test fmt-check vet lint format-check generated-check generate bench
+.PHONY: run build test fmt-check vet lint format-check generated-check deploy-check generate bench
 
 ## run: serve on :50051 against the built-in sandbox of Booking's API
 run:
@@ -14,10 +14,10 @@ run:
 
 ## build: a static binary in bin/attachmentd
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/attachmentd ./cmd/attachmentd
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo dev)" -o bin/attachmentd ./cmd/attachmentd
 
 ## test: every check, then every test with the race detector
-test: fmt-check vet lint format-check generated-check
+test: fmt-check vet lint format-check generated-check deploy-check
 	$(GO) test -race -count=1 ./...
 
 fmt-check:
@@ -38,6 +38,10 @@ generated-check:
 	@tmp="$$(mktemp -d)"; trap 'rm -rf "$$tmp"' EXIT; \
 	$(BUF) generate --output "$$tmp" && \
 	if ! diff -r gen "$$tmp/gen"; then echo "gen/ is stale: run make generate"; exit 1; fi
+
+## deploy-check: the Kubernetes manifests against Kubernetes' types and the server's defaults
+deploy-check:
+	cd deploy/kubernetes && $(GO) vet ./... && $(GO) test -count=1 ./...
 
 ## generate: regenerate gen/ from proto/
 generate:
