@@ -48,6 +48,7 @@ generate:
 	rm -rf gen
 	$(BUF) generate
 
-## bench: Go benchmarks of the upload and download paths
+## bench: Go benchmarks of the upload and download paths, then a load run with ghz
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./...
+	tools/loadrun.sh
