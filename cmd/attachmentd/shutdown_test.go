@@ -18,7 +18,7 @@ import (
 // drain delay; then no new calls, while a slow upload that was running
 // finishes; then run returns nil.
 func TestShutdownDrainsThenLetsRunningCallsFinish(t *testing.T) {
-	inst := start(t, nil, "--sandbox", "--drain-delay", "1s", "--shutdown-timeout", "20s")
+	inst := start(t, nil, "--sandbox", "--drain-delay", "2s", "--shutdown-timeout", "20s")
 	conn := inst.client(t)
 	waitHealth(t, conn, "", healthpb.HealthCheckResponse_SERVING)
 
