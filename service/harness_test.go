@@ -70,6 +70,8 @@ type envConfig struct {
 	// secret, if set, replaces the sandbox's client secret in the
 	// service's configuration.
 	secret string
+	// maxUploadBytes is the service's upload memory budget; 0: none.
+	maxUploadBytes int64
 }
 
 func newEnv(t testing.TB, opts sandbox.Options) *env {
@@ -103,7 +105,10 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 	}
 	logs := &syncBuffer{}
 	grpcServer := grpc.NewServer()
-	attachmentsv1.RegisterAttachmentServiceServer(grpcServer, service.New(booking, service.Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))}))
+	attachmentsv1.RegisterAttachmentServiceServer(grpcServer, service.New(booking, service.Options{
+		Logger:         slog.New(slog.NewJSONHandler(logs, nil)),
+		MaxUploadBytes: cfg.maxUploadBytes,
+	}))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)

@@ -28,6 +28,11 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics counts uploads and downloads. Nil counts nothing.
 	Metrics Metrics
+	// MaxUploadBytes bounds the file bytes all running uploads hold
+	// together; an upload that would go over it fails with
+	// RESOURCE_EXHAUSTED, before anything reaches Booking when its size is
+	// declared. 0 means no bound.
+	MaxUploadBytes int64
 }
 
 // server is the AttachmentService.
@@ -36,6 +41,7 @@ type server struct {
 	booking *bookingapi.Client
 	log     *slog.Logger
 	metrics Metrics
+	budget  *uploadBudget
 }
 
 var _ attachmentsv1.AttachmentServiceServer = (*server)(nil)
@@ -48,7 +54,7 @@ func New(booking *bookingapi.Client, opts Options) attachmentsv1.AttachmentServi
 	if opts.Metrics == nil {
 		opts.Metrics = nopMetrics{}
 	}
-	return &server{booking: booking, log: opts.Logger, metrics: opts.Metrics}
+	return &server{booking: booking, log: opts.Logger, metrics: opts.Metrics, budget: &uploadBudget{limit: opts.MaxUploadBytes}}
 }
 
 type nopMetrics struct{}

@@ -83,7 +83,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	svc := service.New(booking, service.Options{Logger: logger, Metrics: metrics})
+	svc := service.New(booking, service.Options{Logger: logger, Metrics: metrics, MaxUploadBytes: cfg.maxUploadMemoryBytes})
 
 	srv, err := newServer(cfg, svc, logger, registry, tracing)
 	if err != nil {
