@@ -9,8 +9,6 @@ import (
 	"io"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/booking-attachment-gateway/gateway/bookingapi"
 	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
@@ -77,7 +75,7 @@ func (s *server) upload(ctx context.Context, stream uploadStream) (*attachmentsv
 	}
 	digest := hex.EncodeToString(hash.Sum(nil))
 	if want := meta.GetSha256(); want != "" && want != digest {
-		return nil, status.Errorf(codes.InvalidArgument, "sha256 mismatch: the %d bytes received hash to %s, not %s", size, digest, want)
+		return nil, invalid("sha256 mismatch: the %d bytes received hash to %s, not %s", size, digest, want)
 	}
 	attachment, err := uploader.Close()
 	if err != nil {
