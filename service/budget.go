@@ -12,30 +12,28 @@ import (
 // its file until Booking has it all, so that it can start again after a
 // failed chunk. Safe for concurrent use.
 type uploadBudget struct {
-	limit int64 // 0: no limit
-	held  atomic.Int64
+	limit   int64 // 0: no limit
+	held    atomic.Int64
+	metrics Metrics
 }
 
 // reserve takes n bytes of the budget, or reports that they are not free.
 func (b *uploadBudget) reserve(n int64) bool {
-	if b.limit == 0 {
-		return true
-	}
 	for {
 		held := b.held.Load()
-		if held+n > b.limit {
+		if b.limit != 0 && held+n > b.limit {
 			return false
 		}
 		if b.held.CompareAndSwap(held, held+n) {
+			b.metrics.UploadBytesHeld(n)
 			return true
 		}
 	}
 }
 
 func (b *uploadBudget) release(n int64) {
-	if b.limit != 0 {
-		b.held.Add(-n)
-	}
+	b.held.Add(-n)
+	b.metrics.UploadBytesHeld(-n)
 }
 
 // errBudget is the status of an upload refused for want of memory: the

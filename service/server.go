@@ -18,6 +18,8 @@ type Metrics interface {
 	Uploaded(chunked bool, size int64)
 	// Downloaded counts size bytes streamed to a caller.
 	Downloaded(size int64)
+	// UploadBytesHeld changes by delta the file bytes running uploads hold.
+	UploadBytesHeld(delta int64)
 }
 
 // Options configure the service. Zero values give the defaults documented
@@ -54,10 +56,16 @@ func New(booking *bookingapi.Client, opts Options) attachmentsv1.AttachmentServi
 	if opts.Metrics == nil {
 		opts.Metrics = nopMetrics{}
 	}
-	return &server{booking: booking, log: opts.Logger, metrics: opts.Metrics, budget: &uploadBudget{limit: opts.MaxUploadBytes}}
+	return &server{
+		booking: booking,
+		log:     opts.Logger,
+		metrics: opts.Metrics,
+		budget:  &uploadBudget{limit: opts.MaxUploadBytes, metrics: opts.Metrics},
+	}
 }
 
 type nopMetrics struct{}
 
-func (nopMetrics) Uploaded(bool, int64) {}
-func (nopMetrics) Downloaded(int64)     {}
+func (nopMetrics) Uploaded(bool, int64)  {}
+func (nopMetrics) Downloaded(int64)      {}
+func (nopMetrics) UploadBytesHeld(int64) {}

@@ -23,6 +23,7 @@ type Metrics struct {
 	uploads         *prometheus.CounterVec
 	uploadedBytes   prometheus.Counter
 	downloadedBytes prometheus.Counter
+	heldBytes       prometheus.Gauge
 }
 
 var _ bookingapi.Observer = (*Metrics)(nil)
@@ -63,9 +64,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "attachmentd_downloaded_bytes_total",
 			Help: "File bytes streamed to callers by downloads.",
 		}),
+		heldBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "attachmentd_upload_bytes_held",
+			Help: "File bytes running uploads hold (reserved from --max-upload-memory).",
+		}),
 	}
 	reg.MustRegister(m.bookingRequests, m.bookingLatency, m.retries, m.restarts,
-		m.tokenExchanges, m.uploads, m.uploadedBytes, m.downloadedBytes)
+		m.tokenExchanges, m.uploads, m.uploadedBytes, m.downloadedBytes, m.heldBytes)
 	// Series that exist from the start, so that rates work from the first
 	// scrape.
 	for _, path := range []string{"single", "chunked"} {
@@ -109,3 +114,6 @@ func (m *Metrics) Uploaded(chunked bool, size int64) {
 
 // Downloaded counts size bytes streamed by a download.
 func (m *Metrics) Downloaded(size int64) { m.downloadedBytes.Add(float64(size)) }
+
+// UploadBytesHeld changes the gauge of bytes running uploads hold.
+func (m *Metrics) UploadBytesHeld(delta int64) { m.heldBytes.Add(float64(delta)) }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -12,6 +13,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/booking-attachment-gateway/gateway/bookingapi/sandbox"
+	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
 )
 
 // scrape reads the instance's /metrics.
@@ -87,6 +89,20 @@ func TestMetricsAfterUploadsAndDownloads(t *testing.T) {
 		t.Fatal("download of a missing attachment succeeded")
 	}
 
+	// An upload still running holds its declared size.
+	running, err := attachmentsv1.NewAttachmentServiceClient(conn).UploadAttachment(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer running.CloseSend()
+	meta := &attachmentsv1.UploadMetadata{PropertyId: 1, ConversationId: "c1", FileName: "running.png", FileSize: 50_000}
+	running.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Metadata{Metadata: meta}})
+	running.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Data{Data: pngBytes(100)}})
+	deadline := time.Now().Add(5 * time.Second)
+	for value(scrape(t, inst.metricsAddr), "attachmentd_upload_bytes_held") != 50_000 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+
 	m := scrape(t, inst.metricsAddr)
 	checks := []struct {
 		family string
@@ -109,6 +125,7 @@ func TestMetricsAfterUploadsAndDownloads(t *testing.T) {
 		{"attachmentd_booking_requests_total", []string{"call=upload", "status=200"}, 1},
 		{"attachmentd_booking_requests_total", []string{"call=file_info", "status=404"}, 1},
 		{"attachmentd_booking_request_duration_seconds", []string{"call=chunk finish"}, 1},
+		{"attachmentd_upload_bytes_held", nil, 50_000},
 	}
 	for _, c := range checks {
 		if got := value(m, c.family, c.labels...); got != c.want {
