@@ -12,8 +12,6 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
-
-	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
 )
 
 // A message over --max-recv-msg-size is refused with RESOURCE_EXHAUSTED.
@@ -23,13 +21,7 @@ func TestMaxRecvMsgSize(t *testing.T) {
 	if _, err := upload(context.Background(), conn, "fits.png", pngBytes(60_000)); err != nil {
 		t.Fatalf("upload in messages under the limit: %v", err)
 	}
-	stream, err := attachmentsv1.NewAttachmentServiceClient(conn).UploadAttachment(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta := &attachmentsv1.UploadMetadata{PropertyId: 1, ConversationId: "c1", FileName: "big.png"}
-	stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Metadata{Metadata: meta}})
-	stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Data{Data: pngBytes(100_000)}})
+	stream := beginUpload(t, context.Background(), conn, "big.png", 0, pngBytes(100_000))
 	if _, err := stream.CloseAndRecv(); status.Code(err) != codes.ResourceExhausted {
 		t.Errorf("a 100 kB message against a 64 KiB limit: %v, want RESOURCE_EXHAUSTED", err)
 	}
@@ -55,16 +47,10 @@ func TestMaxConnectionAge(t *testing.T) {
 	counter := &connCounter{}
 	conn := dial(t, inst.addr, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithStatsHandler(counter))
 
-	stream, err := attachmentsv1.NewAttachmentServiceClient(conn).UploadAttachment(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
 	content := pngBytes(50_000)
-	meta := &attachmentsv1.UploadMetadata{PropertyId: 1, ConversationId: "c1", FileName: "long.png", FileSize: int64(len(content))}
-	stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Metadata{Metadata: meta}})
-	stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Data{Data: content[:100]}})
+	stream := beginUpload(t, context.Background(), conn, "long.png", len(content), content[:100])
 	time.Sleep(time.Second) // the connection outlives its age while the call runs
-	stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Data{Data: content[100:]}})
+	sendData(stream, content[100:])
 	if _, err := stream.CloseAndRecv(); err != nil {
 		t.Fatalf("a call running when the connection reached its age: %v", err)
 	}
@@ -83,13 +69,7 @@ func TestMaxConcurrentStreams(t *testing.T) {
 	conn := inst.client(t)
 	waitHealth(t, conn, "", healthpb.HealthCheckResponse_SERVING) // its stream has ended by now
 
-	stream, err := attachmentsv1.NewAttachmentServiceClient(conn).UploadAttachment(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta := &attachmentsv1.UploadMetadata{PropertyId: 1, ConversationId: "c1", FileName: "first.png"}
-	stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Metadata{Metadata: meta}})
-	stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Data{Data: pngBytes(100)}})
+	stream := beginUpload(t, context.Background(), conn, "first.png", 0, pngBytes(100))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()

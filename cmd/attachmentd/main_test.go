@@ -123,6 +123,29 @@ func pngBytes(n int) []byte {
 	return b
 }
 
+type uploadStream = grpc.ClientStreamingClient[attachmentsv1.UploadAttachmentRequest, attachmentsv1.UploadAttachmentResponse]
+
+// beginUpload opens an upload of name to conversation c1 of property 1,
+// declaring size (0: undeclared), and sends first as its first data. A send
+// the server refuses shows in CloseAndRecv's error.
+func beginUpload(t *testing.T, ctx context.Context, conn *grpc.ClientConn, name string, size int, first []byte) uploadStream {
+	t.Helper()
+	stream, err := attachmentsv1.NewAttachmentServiceClient(conn).UploadAttachment(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := &attachmentsv1.UploadMetadata{PropertyId: 1, ConversationId: "c1", FileName: name, FileSize: int64(size)}
+	if stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Metadata{Metadata: meta}}) == nil {
+		sendData(stream, first)
+	}
+	return stream
+}
+
+// sendData sends the next piece of an upload.
+func sendData(stream uploadStream, data []byte) error {
+	return stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Data{Data: data}})
+}
+
 // upload sends content as one upload in messages of 256 KiB.
 func upload(ctx context.Context, conn *grpc.ClientConn, name string, content []byte) (*attachmentsv1.UploadAttachmentResponse, error) {
 	stream, err := attachmentsv1.NewAttachmentServiceClient(conn).UploadAttachment(ctx)
@@ -135,7 +158,7 @@ func upload(ctx context.Context, conn *grpc.ClientConn, name string, content []b
 	}
 	for rest := content; len(rest) > 0; {
 		n := min(len(rest), 256<<10)
-		if err := stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Data{Data: rest[:n]}}); err != nil {
+		if sendData(stream, rest[:n]) != nil {
 			break
 		}
 		rest = rest[n:]

@@ -13,7 +13,6 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/booking-attachment-gateway/gateway/bookingapi/sandbox"
-	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
 )
 
 // scrape reads the instance's /metrics.
@@ -90,14 +89,8 @@ func TestMetricsAfterUploadsAndDownloads(t *testing.T) {
 	}
 
 	// An upload still running holds its declared size.
-	running, err := attachmentsv1.NewAttachmentServiceClient(conn).UploadAttachment(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	running := beginUpload(t, context.Background(), conn, "running.png", 50_000, pngBytes(100))
 	defer running.CloseSend()
-	meta := &attachmentsv1.UploadMetadata{PropertyId: 1, ConversationId: "c1", FileName: "running.png", FileSize: 50_000}
-	running.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Metadata{Metadata: meta}})
-	running.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Data{Data: pngBytes(100)}})
 	deadline := time.Now().Add(5 * time.Second)
 	for value(scrape(t, inst.metricsAddr), "attachmentd_upload_bytes_held") != 50_000 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)

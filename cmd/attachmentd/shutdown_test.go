@@ -10,8 +10,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
-
-	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
 )
 
 // On SIGTERM: NOT_SERVING at once while calls are still served for the
@@ -22,21 +20,8 @@ func TestShutdownDrainsThenLetsRunningCallsFinish(t *testing.T) {
 	conn := inst.client(t)
 	waitHealth(t, conn, "", healthpb.HealthCheckResponse_SERVING)
 
-	stream, err := attachmentsv1.NewAttachmentServiceClient(conn).UploadAttachment(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
 	content := pngBytes(2_500_000)
-	send := func(data []byte) error {
-		return stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Data{Data: data}})
-	}
-	meta := &attachmentsv1.UploadMetadata{PropertyId: 1, ConversationId: "c1", FileName: "slow.png", FileSize: int64(len(content))}
-	if err := stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Metadata{Metadata: meta}}); err != nil {
-		t.Fatal(err)
-	}
-	if err := send(content[:1_200_000]); err != nil {
-		t.Fatal(err)
-	}
+	stream := beginUpload(t, context.Background(), conn, "slow.png", len(content), content[:1_200_000])
 
 	inst.stop() // what SIGTERM does to main's context
 	inst.logs.waitFor(t, "shutting down: NOT_SERVING")
@@ -60,7 +45,7 @@ func TestShutdownDrainsThenLetsRunningCallsFinish(t *testing.T) {
 	}
 
 	time.Sleep(200 * time.Millisecond) // the upload is slow
-	if err := send(content[1_200_000:]); err != nil {
+	if err := sendData(stream, content[1_200_000:]); err != nil {
 		t.Fatalf("the running upload was cut off: %v", err)
 	}
 	resp, err := stream.CloseAndRecv()
@@ -87,13 +72,7 @@ func TestShutdownDrainsThenLetsRunningCallsFinish(t *testing.T) {
 func TestShutdownTimeoutStopsStuckCalls(t *testing.T) {
 	inst := start(t, nil, "--sandbox", "--shutdown-timeout", "300ms")
 	conn := inst.client(t)
-	stream, err := attachmentsv1.NewAttachmentServiceClient(conn).UploadAttachment(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta := &attachmentsv1.UploadMetadata{PropertyId: 1, ConversationId: "c1", FileName: "stuck.png"}
-	stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Metadata{Metadata: meta}})
-	stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Data{Data: pngBytes(100)}})
+	stream := beginUpload(t, context.Background(), conn, "stuck.png", 0, pngBytes(100))
 	inst.stop()
 	select {
 	case err := <-inst.done:
