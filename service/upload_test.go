@@ -54,6 +54,7 @@ func TestUploadSizeBoundaries(t *testing.T) {
 					map[bool]string{true: "declared-size", false: "undeclared-size"}[declared],
 					tt.size)
 				t.Run(name, func(t *testing.T) {
+					t.Parallel()
 					e := newEnv(t, sandbox.Options{MegabyteBytes: mb})
 					content := image("image/png", tt.size, uint64(tt.size))
 					meta := metadata("boundary.png", tt.size)
@@ -224,6 +225,7 @@ func TestUploadRestartsFromStart(t *testing.T) {
 	for _, failure := range failures {
 		for _, step := range steps {
 			t.Run(failure.name+"/"+step.action, func(t *testing.T) {
+				t.Parallel()
 				e := newEnv(t, sandbox.Options{})
 				fault := failure.fault
 				fault.Endpoint, fault.Action, fault.Nth = sandbox.EndpointChunks, step.action, step.nth
