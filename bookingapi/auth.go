@@ -141,6 +141,8 @@ func (s *tokenSource) exchange(ctx context.Context) (string, error) {
 	resp, err := s.client.http.Do(req)
 	if err != nil {
 		s.client.observer.Exchanged(ctx, OpTokenExchange, 0, "", time.Since(start))
+		// Not networkError: ctx is the exchange's own, so its end means
+		// that Booking did not answer in time, not that a caller gave up.
 		return "", &Error{Op: OpTokenExchange, Kind: KindUnavailable, Message: "no response from Booking", Err: err}
 	}
 	defer resp.Body.Close()
@@ -163,21 +165,15 @@ func (s *tokenSource) exchange(ctx context.Context) (string, error) {
 	s.client.observer.Exchanged(ctx, OpTokenExchange, resp.StatusCode, ruid, time.Since(start))
 
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		kind := kindOfStatus(resp.StatusCode)
-		if kind != KindRateLimited && kind != KindUnavailable {
+		e := statusError(OpTokenExchange, resp, answer.Errors, ruid)
+		if e.Kind != KindRateLimited && e.Kind != KindUnavailable {
 			// Any other refusal means the credentials are wrong.
-			kind = KindUnauthenticated
+			e.Kind = KindUnauthenticated
 		}
-		msg := errorText(answer.Errors)
-		if msg == "" {
-			msg = http.StatusText(resp.StatusCode)
-		}
-		return "", &Error{Op: OpTokenExchange, Kind: kind, StatusCode: resp.StatusCode, Message: msg, RUID: ruid,
-			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())}
+		return "", e
 	}
 	if readErr != nil || answer.JWT == "" {
-		return "", &Error{Op: OpTokenExchange, Kind: KindMalformedResponse, StatusCode: resp.StatusCode,
-			Message: "response has no jwt", RUID: ruid}
+		return "", unusableAnswer(OpTokenExchange, resp.StatusCode, ruid, "response has no jwt")
 	}
 	return answer.JWT, nil
 }

@@ -251,31 +251,16 @@ func decodeResponse(op string, resp *http.Response, out any) (ruid string, err e
 	readErr := readJSON(resp, &env)
 	ruid = oneLine(env.Meta.RUID)
 	if !success {
-		e := &Error{
-			Op:         op,
-			Kind:       kindOfStatus(status),
-			StatusCode: status,
-			Message:    errorText(env.Errors),
-			RUID:       ruid,
-			RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
-		}
-		if e.Message == "" {
-			e.Message = http.StatusText(status)
-		}
-		return ruid, e
-	}
-	malformed := func(format string, args ...any) error {
-		return &Error{Op: op, Kind: KindMalformedResponse, StatusCode: status,
-			Message: fmt.Sprintf(format, args...), RUID: ruid}
+		return ruid, statusError(op, resp, env.Errors, ruid)
 	}
 	switch {
 	case readErr != nil:
-		return ruid, malformed("%v", readErr)
+		return ruid, unusableAnswer(op, status, ruid, "%v", readErr)
 	case len(env.Errors) > 0:
-		return ruid, malformed("success status with errors: %s", errorText(env.Errors))
+		return ruid, unusableAnswer(op, status, ruid, "success status with errors: %s", errorText(env.Errors))
 	}
 	if s, ok := out.(interface{ failed() bool }); ok && s.failed() {
-		return ruid, malformed("response data says ok: false")
+		return ruid, unusableAnswer(op, status, ruid, "response data says ok: false")
 	}
 	return ruid, nil
 }

@@ -36,8 +36,7 @@ func (c *Client) FileInfo(ctx context.Context, ref AttachmentRef) (FileInfo, err
 		return FileInfo{}, err
 	}
 	if out.FileSize == nil || *out.FileSize < 0 {
-		return FileInfo{}, &Error{Op: OpFileInfo, Kind: KindMalformedResponse, StatusCode: http.StatusOK,
-			Message: "response has no valid file_size", RUID: ruid}
+		return FileInfo{}, unusableAnswer(OpFileInfo, http.StatusOK, ruid, "response has no valid file_size")
 	}
 	return FileInfo{Name: out.FileName, Type: out.FileType, Size: *out.FileSize}, nil
 }

@@ -1,6 +1,7 @@
 package bookingapi
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -93,6 +94,28 @@ func (e *Error) Unwrap() error { return e.Err }
 // retryable reports whether sending the same request again may succeed.
 func (e *Error) retryable() bool {
 	return !e.retried && (e.Kind == KindRateLimited || e.Kind == KindUnavailable)
+}
+
+// statusError is the error of an answer with a non-2xx status: Booking's own
+// error text (or the status's name), its ruid and any Retry-After.
+func statusError(op string, resp *http.Response, errs []json.RawMessage, ruid string) *Error {
+	msg := errorText(errs)
+	if msg == "" {
+		msg = http.StatusText(resp.StatusCode)
+	}
+	return &Error{
+		Op:         op,
+		Kind:       kindOfStatus(resp.StatusCode),
+		StatusCode: resp.StatusCode,
+		Message:    msg,
+		RUID:       ruid,
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+	}
+}
+
+// unusableAnswer is the error of a successful answer that cannot be used.
+func unusableAnswer(op string, status int, ruid, format string, args ...any) *Error {
+	return &Error{Op: op, Kind: KindMalformedResponse, StatusCode: status, Message: fmt.Sprintf(format, args...), RUID: ruid}
 }
 
 // kindOfStatus classifies a non-2xx HTTP status of a messaging call.

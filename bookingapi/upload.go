@@ -232,14 +232,12 @@ func (u *Uploader) sendChunk(last bool) error {
 	switch action {
 	case actionStart:
 		if out.UploadID == "" {
-			return &Error{Op: op, Kind: KindMalformedResponse, StatusCode: http.StatusOK,
-				Message: "response to start has no upload_id", RUID: ruid}
+			return unusableAnswer(op, http.StatusOK, ruid, "response to start has no upload_id")
 		}
 		u.uploadID = out.UploadID
 	case actionFinish:
 		if out.AttachmentID == "" {
-			return &Error{Op: op, Kind: KindMalformedResponse, StatusCode: http.StatusOK,
-				Message: "response to finish has no attachment_id", RUID: ruid}
+			return unusableAnswer(op, http.StatusOK, ruid, "response to finish has no attachment_id")
 		}
 		u.result = Attachment{ID: out.AttachmentID, Chunked: true, RUID: ruid}
 	}
@@ -267,8 +265,7 @@ func (u *Uploader) uploadSingle() (Attachment, error) {
 		return Attachment{}, err
 	}
 	if out.AttachmentID == "" {
-		return Attachment{}, &Error{Op: OpUpload, Kind: KindMalformedResponse, StatusCode: http.StatusOK,
-			Message: "response has no attachment_id", RUID: ruid}
+		return Attachment{}, unusableAnswer(OpUpload, http.StatusOK, ruid, "response has no attachment_id")
 	}
 	return Attachment{ID: out.AttachmentID, RUID: ruid}, nil
 }
