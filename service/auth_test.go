@@ -2,9 +2,7 @@ package service_test
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -125,18 +123,6 @@ func TestMissingAttachmentIDIsAnError(t *testing.T) {
 }
 
 // dropAttachmentIDs removes data.attachment_id from the sandbox's answers.
-func dropAttachmentIDs(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := httptest.NewRecorder()
-		next.ServeHTTP(rec, r)
-		var body map[string]any
-		if json.Unmarshal(rec.Body.Bytes(), &body) == nil {
-			if data, ok := body["data"].(map[string]any); ok {
-				delete(data, "attachment_id")
-			}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(rec.Code)
-		json.NewEncoder(w).Encode(body)
-	})
-}
+var dropAttachmentIDs = rewriteData(
+	func(*http.Request) bool { return true },
+	func(data map[string]any) { delete(data, "attachment_id") })

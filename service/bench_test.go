@@ -116,14 +116,5 @@ func benchClient(b *testing.B) *bookingapi.Client {
 	b.Helper()
 	srv := httptest.NewServer(sandbox.New(sandbox.Options{MaxStoredBytes: 1 << 40}))
 	b.Cleanup(srv.Close)
-	client, err := bookingapi.New(bookingapi.Config{
-		BaseURL:      srv.URL,
-		AuthURL:      srv.URL + "/token-based-authentication/exchange",
-		ClientID:     sandbox.DefaultClientID,
-		ClientSecret: sandbox.DefaultClientSecret,
-	})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return client
+	return bookingClient(b, srv.URL, sandbox.DefaultClientSecret)
 }

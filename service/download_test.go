@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -169,28 +166,12 @@ func TestDownloadDataLoss(t *testing.T) {
 
 // rewriteDownloads changes the file_content of the sandbox's download answers.
 func rewriteDownloads(rewrite func([]byte) []byte) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method != http.MethodGet || strings.HasSuffix(r.URL.Path, "/file_info") {
-				next.ServeHTTP(w, r)
-				return
-			}
-			rec := httptest.NewRecorder()
-			next.ServeHTTP(rec, r)
-			var body map[string]any
-			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
-				panic(fmt.Sprintf("sandbox answered no JSON: %v", err))
-			}
-			if data, ok := body["data"].(map[string]any); ok {
-				var content []byte
-				if s, ok := data["file_content"].(string); ok {
-					content, _ = base64.StdEncoding.DecodeString(s)
-				}
-				data["file_content"] = rewrite(content)
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(rec.Code)
-			json.NewEncoder(w).Encode(body)
-		})
+	isDownload := func(r *http.Request) bool {
+		return r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/file_info")
 	}
+	return rewriteData(isDownload, func(data map[string]any) {
+		s, _ := data["file_content"].(string)
+		content, _ := base64.StdEncoding.DecodeString(s)
+		data["file_content"] = rewrite(content)
+	})
 }

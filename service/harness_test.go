@@ -3,6 +3,7 @@ package service_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -93,16 +94,7 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 	if cfg.secret != "" {
 		secret = cfg.secret
 	}
-	booking, err := bookingapi.New(bookingapi.Config{
-		BaseURL:      httpServer.URL,
-		AuthURL:      httpServer.URL + "/token-based-authentication/exchange",
-		ClientID:     sandbox.DefaultClientID,
-		ClientSecret: secret,
-		Retry:        bookingapi.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond},
-	})
-	if err != nil {
-		t.Fatalf("bookingapi.New: %v", err)
-	}
+	booking := bookingClient(t, httpServer.URL, secret)
 	logs := &syncBuffer{}
 	grpcServer := grpc.NewServer()
 	attachmentsv1.RegisterAttachmentServiceServer(grpcServer, service.New(booking, service.Options{
@@ -122,6 +114,45 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 	}
 	t.Cleanup(func() { conn.Close() })
 	return &env{sandbox: sb, client: attachmentsv1.NewAttachmentServiceClient(conn), logs: logs}
+}
+
+// bookingClient returns a Client of the sandbox served at url, with retries
+// in the millisecond range.
+func bookingClient(t testing.TB, url, secret string) *bookingapi.Client {
+	t.Helper()
+	client, err := bookingapi.New(bookingapi.Config{
+		BaseURL:      url,
+		AuthURL:      url + "/token-based-authentication/exchange",
+		ClientID:     sandbox.DefaultClientID,
+		ClientSecret: secret,
+		Retry:        bookingapi.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatalf("bookingapi.New: %v", err)
+	}
+	return client
+}
+
+// rewriteData returns a wrapper of the sandbox that passes the data object
+// of each answer to a request that match accepts through edit.
+func rewriteData(match func(*http.Request) bool, edit func(data map[string]any)) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			answer := rec.Body.Bytes()
+			var body map[string]any
+			if json.Unmarshal(answer, &body) == nil && match(r) {
+				if data, ok := body["data"].(map[string]any); ok {
+					edit(data)
+					answer, _ = json.Marshal(body)
+				}
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(rec.Code)
+			w.Write(answer)
+		})
+	}
 }
 
 // image returns size bytes that start with the signature of fileType and
