@@ -1,7 +1,6 @@
 package bookingapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -274,9 +273,7 @@ func TestUnauthorizedRefreshesOnce(t *testing.T) {
 		if err != nil {
 			t.Fatalf("upload after RevokeTokens = %v, want success", err)
 		}
-		if f, _ := env.sandbox.Attachment(testProperty, testConversation, a.ID); !bytes.Equal(f.Content, content) {
-			t.Errorf("the uploaded attachment: %s", bytesDiff(f.Content, content))
-		}
+		env.checkStored(t, a.ID, content)
 		if got, want := statuses(env.requestsTo(sandbox.EndpointUpload)), []int{200, 401, 200}; !slices.Equal(got, want) {
 			t.Errorf("upload after RevokeTokens got the statuses %v, want %v", got, want)
 		}
@@ -304,9 +301,7 @@ func TestUnauthorizedRefreshesOnce(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Close after RevokeTokens = %v, want success", err)
 		}
-		if f, _ := env.sandbox.Attachment(testProperty, testConversation, a.ID); !bytes.Equal(f.Content, content) {
-			t.Errorf("the uploaded attachment: %s", bytesDiff(f.Content, content))
-		}
+		env.checkStored(t, a.ID, content)
 		reqs := env.requestsTo(sandbox.EndpointChunks)
 		var got []string
 		for _, r := range reqs {

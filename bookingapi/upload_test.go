@@ -24,6 +24,22 @@ func chunkLog(env *sandboxEnv) []string {
 	return out
 }
 
+// checkChunkLog fails the test unless the chunk requests are want.
+func (e *sandboxEnv) checkChunkLog(t *testing.T, want []string) {
+	t.Helper()
+	if got := chunkLog(e); !slices.Equal(got, want) {
+		t.Errorf("chunk requests = %q, want %q", got, want)
+	}
+}
+
+// checkStored fails the test unless the sandbox holds content under id.
+func (e *sandboxEnv) checkStored(t *testing.T, id string, content []byte) {
+	t.Helper()
+	if f, _ := e.sandbox.Attachment(testProperty, testConversation, id); !bytes.Equal(f.Content, content) {
+		t.Errorf("the stored attachment %q: %s", id, bytesDiff(f.Content, content))
+	}
+}
+
 // wantChunkLog is the chunkLog of a successful chunked upload of size bytes.
 func wantChunkLog(size int) []string {
 	var out []string
@@ -111,9 +127,7 @@ func TestUploaderRefusesBadData(t *testing.T) {
 				}
 				env.checkErrorText(t, "Close()", err)
 			}
-			if got := chunkLog(env); !slices.Equal(got, tt.wantChunk) {
-				t.Errorf("chunk requests = %q, want %q (and never a finish)", got, tt.wantChunk)
-			}
+			env.checkChunkLog(t, tt.wantChunk)
 			if tt.wantChunk == nil {
 				if reqs := env.requests(); len(reqs) != 0 {
 					t.Errorf("the sandbox received %d requests (%+v), want none", len(reqs), reqs[0])
@@ -170,9 +184,7 @@ func TestUploaderErrorIsSticky(t *testing.T) {
 			if a, err := u.Close(); err != first {
 				t.Errorf("Close() after the error %q = %+v, %v; want the same error", first, a, err)
 			}
-			if got := chunkLog(env); !slices.Equal(got, tt.wantChunk) {
-				t.Errorf("chunk requests = %q, want %q", got, tt.wantChunk)
-			}
+			env.checkChunkLog(t, tt.wantChunk)
 			if n := len(env.requestsTo(sandbox.EndpointUpload)); n != 0 {
 				t.Errorf("single uploads = %d, want none", n)
 			}
@@ -449,9 +461,7 @@ func TestUploaderCancelled(t *testing.T) {
 			if !errors.Is(err, context.Canceled) {
 				t.Errorf("Close() after the cancel = %+v, %v; want context.Canceled", a, err)
 			}
-			if got := chunkLog(env); !slices.Equal(got, tt.wantChunk) {
-				t.Errorf("chunk requests = %q, want %q", got, tt.wantChunk)
-			}
+			env.checkChunkLog(t, tt.wantChunk)
 			if n := len(env.requestsTo(sandbox.EndpointUpload)); n != 1 {
 				t.Errorf("single uploads = %d, want only the seed's", n)
 			}
@@ -487,12 +497,8 @@ func TestUploaderRestartsAfterFailedChunk(t *testing.T) {
 			if err != nil {
 				t.Fatalf("upload with the fault %+v = %v, want success", tt.fault, err)
 			}
-			if got := chunkLog(env); !slices.Equal(got, tt.wantChunk) {
-				t.Errorf("chunk requests = %q, want %q", got, tt.wantChunk)
-			}
-			if f, _ := env.sandbox.Attachment(testProperty, testConversation, a.ID); !bytes.Equal(f.Content, content) {
-				t.Errorf("the stored attachment: %s", bytesDiff(f.Content, content))
-			}
+			env.checkChunkLog(t, tt.wantChunk)
+			env.checkStored(t, a.ID, content)
 		})
 	}
 }
@@ -529,9 +535,7 @@ func TestUploaderBinaryMegabyteFallback(t *testing.T) {
 			if ups := env.requestsTo(sandbox.EndpointUpload); len(ups) != 1 || ups[0].DecodedBytes != size || ups[0].Status != 200 {
 				t.Errorf("upload requests = %+v, want one of %d bytes answered 200", ups, size)
 			}
-			if f, _ := env.sandbox.Attachment(testProperty, testConversation, a.ID); !bytes.Equal(f.Content, content) {
-				t.Errorf("the stored attachment: %s", bytesDiff(f.Content, content))
-			}
+			env.checkStored(t, a.ID, content)
 		})
 	}
 }
