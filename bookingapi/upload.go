@@ -116,10 +116,13 @@ func (u *Uploader) Write(p []byte) (int, error) {
 		return 0, u.err
 	}
 	u.hold(p)
-	if u.file.Size > MaxChunkBytes && !u.single {
-		// Every complete chunk but the file's last can go now.
-		lastChunk := int((u.file.Size - 1) / MaxChunkBytes)
-		if err := u.sendChunks(min(int(u.written/MaxChunkBytes), lastChunk), false); err != nil {
+	if u.file.Size <= MaxChunkBytes || u.single {
+		return len(p), nil
+	}
+	// Every complete chunk but the file's last can go now.
+	lastChunk := int((u.file.Size - 1) / MaxChunkBytes)
+	if ready := min(int(u.written/MaxChunkBytes), lastChunk); ready > u.sent {
+		if err := u.sendChunks(ready, false); err != nil {
 			u.err = err
 			return len(p), err
 		}

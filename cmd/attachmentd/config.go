@@ -116,7 +116,10 @@ func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 	var errs []error
 	fs.VisitAll(func(f *flag.Flag) {
 		env, ok := flagEnv[f.Name]
-		if v := getenv(env); ok && !given[f.Name] && v != "" {
+		if !ok || given[f.Name] {
+			return
+		}
+		if v := getenv(env); v != "" {
 			if err := fs.Set(f.Name, v); err != nil {
 				errs = append(errs, fmt.Errorf("%s=%q: %v", env, v, err))
 			}

@@ -34,14 +34,17 @@ import (
 // readiness probes for the overall status "".
 const livenessService = "liveness"
 
+// readinessServices are the health service names that report readiness: the
+// overall status and the service's own.
+var readinessServices = []string{"", attachmentsv1.AttachmentService_ServiceDesc.ServiceName}
+
 // server is the gRPC server with its health, and the metrics endpoint.
 type server struct {
-	cfg      config
-	grpc     *grpc.Server
-	health   *health.Server
-	metrics  http.Handler
-	logger   *slog.Logger
-	readyFor []string // health services that report readiness
+	cfg     config
+	grpc    *grpc.Server
+	health  *health.Server
+	metrics http.Handler
+	logger  *slog.Logger
 }
 
 // newServer builds the gRPC server: interceptors (call record, metrics,
@@ -108,12 +111,11 @@ func newServer(cfg config, svc attachmentsv1.AttachmentServiceServer, logger *sl
 	grpcMetrics.InitializeMetrics(g)
 
 	s := &server{
-		cfg:      cfg,
-		grpc:     g,
-		health:   healthServer,
-		metrics:  promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
-		logger:   logger,
-		readyFor: []string{"", attachmentsv1.AttachmentService_ServiceDesc.ServiceName},
+		cfg:     cfg,
+		grpc:    g,
+		health:  healthServer,
+		metrics: promhttp.HandlerFor(registry, promhttp.HandlerOpts{Registry: registry}),
+		logger:  logger,
 	}
 	s.setReady(healthpb.HealthCheckResponse_NOT_SERVING)
 	healthServer.SetServingStatus(livenessService, healthpb.HealthCheckResponse_SERVING)
@@ -121,7 +123,7 @@ func newServer(cfg config, svc attachmentsv1.AttachmentServiceServer, logger *sl
 }
 
 func (s *server) setReady(st healthpb.HealthCheckResponse_ServingStatus) {
-	for _, name := range s.readyFor {
+	for _, name := range readinessServices {
 		s.health.SetServingStatus(name, st)
 	}
 }
