@@ -158,9 +158,7 @@ func TestCancelledWaiterLeavesExchange(t *testing.T) {
 			if _, err := c.FileInfo(context.Background(), ref); err != nil {
 				t.Errorf("FileInfo(%+v) after the exchange = %v, want success", ref, err)
 			}
-			if n := env.sandbox.TokenExchanges() - before; n != 1 {
-				t.Errorf("the calls made %d token exchanges, want 1", n)
-			}
+			env.checkOneExchange(t, before, "the calls")
 		})
 	}
 }
@@ -231,6 +229,15 @@ func TestTokenReplacedBeforeExpiry(t *testing.T) {
 	}
 }
 
+// checkOneExchange fails the test unless call made exactly one token
+// exchange since the sandbox had made before.
+func (e *sandboxEnv) checkOneExchange(t *testing.T, before int, call string) {
+	t.Helper()
+	if n := e.sandbox.TokenExchanges() - before; n != 1 {
+		t.Errorf("%s made %d token exchanges, want 1", call, n)
+	}
+}
+
 // statuses returns the HTTP statuses of reqs, in order.
 func statuses(reqs []sandbox.Request) []int {
 	out := make([]int, len(reqs))
@@ -258,9 +265,7 @@ func TestUnauthorizedRefreshesOnce(t *testing.T) {
 		if got, want := statuses(env.requestsTo(sandbox.EndpointFileInfo)), []int{401, 200}; !slices.Equal(got, want) {
 			t.Errorf("FileInfo after RevokeTokens got the statuses %v, want %v", got, want)
 		}
-		if n := env.sandbox.TokenExchanges() - before; n != 1 {
-			t.Errorf("FileInfo after RevokeTokens made %d token exchanges, want 1", n)
-		}
+		env.checkOneExchange(t, before, "FileInfo after RevokeTokens")
 	})
 	t.Run("single upload", func(t *testing.T) {
 		t.Parallel()
@@ -277,9 +282,7 @@ func TestUnauthorizedRefreshesOnce(t *testing.T) {
 		if got, want := statuses(env.requestsTo(sandbox.EndpointUpload)), []int{200, 401, 200}; !slices.Equal(got, want) {
 			t.Errorf("upload after RevokeTokens got the statuses %v, want %v", got, want)
 		}
-		if n := env.sandbox.TokenExchanges() - before; n != 1 {
-			t.Errorf("upload after RevokeTokens made %d token exchanges, want 1", n)
-		}
+		env.checkOneExchange(t, before, "upload after RevokeTokens")
 	})
 	t.Run("chunked upload revoked after start", func(t *testing.T) {
 		t.Parallel()
@@ -311,9 +314,7 @@ func TestUnauthorizedRefreshesOnce(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Errorf("chunked upload with RevokeTokens after start sent %q, want %q", got, want)
 		}
-		if n := env.sandbox.TokenExchanges() - before; n != 1 {
-			t.Errorf("chunked upload with RevokeTokens after start made %d token exchanges, want 1", n)
-		}
+		env.checkOneExchange(t, before, "chunked upload with RevokeTokens after start")
 	})
 }
 
