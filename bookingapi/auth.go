@@ -1,7 +1,6 @@
 package bookingapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -20,10 +19,6 @@ const (
 	// Booking refuses fresh tokens too, the calls fail instead of spending
 	// them all.
 	rejectionInterval = 2 * time.Minute
-	// exchangeTimeout bounds one token exchange, retries included. The
-	// exchange runs on behalf of every waiting call, so it does not stop
-	// when one of them gives up.
-	exchangeTimeout = 60 * time.Second
 )
 
 // tokenSource caches the access token shared by all calls of a Client and
@@ -92,11 +87,11 @@ func (s *tokenSource) reject(token string) {
 }
 
 // refresh runs one exchange and hands its result to the waiting callers.
+// The exchange runs on behalf of every waiting call, so it does not stop
+// when one of them gives up; the client's request timeout bounds it.
 func (s *tokenSource) refresh(flight *tokenFlight) {
-	ctx, cancel := context.WithTimeout(context.Background(), exchangeTimeout)
-	defer cancel()
 	issued := time.Now()
-	flight.token, flight.err = s.exchangeWithRetry(ctx)
+	flight.token, flight.err = s.exchangeWithRetry(context.Background())
 
 	s.mu.Lock()
 	if flight.err == nil {
@@ -108,15 +103,16 @@ func (s *tokenSource) refresh(flight *tokenFlight) {
 }
 
 // exchangeWithRetry exchanges the credentials, retrying as the client's
-// policy allows. Its error is marked as retried already, so that the call
-// that waited for the token does not retry the exchange once more.
+// policy allows. Its error is marked final, so that the call that waited
+// for the token does not retry the exchange once more.
 func (s *tokenSource) exchangeWithRetry(ctx context.Context) (token string, err error) {
-	err = s.client.withRetry(ctx, OpTokenExchange, func() error {
+	err = s.client.retryLoop(ctx, &retryState{}, func(ctx context.Context) error {
 		token, err = s.exchange(ctx)
+		s.client.settle(err, resendSafe)
 		return err
 	})
 	if e, ok := err.(*Error); ok {
-		e.retried = true
+		e.final = true
 	}
 	return token, err
 }
@@ -130,22 +126,11 @@ func (s *tokenSource) exchange(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.authURL, bytes.NewReader(body))
+	r := &request{op: OpTokenExchange, method: http.MethodPost, body: body, resend: resendSafe}
+	a, err := s.client.roundTrip(ctx, r, s.authURL, "")
 	if err != nil {
-		return "", &Error{Op: OpTokenExchange, Kind: KindUnauthenticated, Message: "invalid auth URL"}
+		return "", err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-
-	start := time.Now()
-	resp, err := s.client.http.Do(req)
-	if err != nil {
-		s.client.observer.Exchanged(ctx, OpTokenExchange, 0, "", time.Since(start))
-		// Not networkError: ctx is the exchange's own, so its end means
-		// that Booking did not answer in time, not that a caller gave up.
-		return "", &Error{Op: OpTokenExchange, Kind: KindUnavailable, Message: "no response from Booking", Err: err}
-	}
-	defer resp.Body.Close()
 
 	// The exchange answers {"jwt", "ruid"} on success and, like the other
 	// endpoints, an envelope with errors and meta.ruid otherwise.
@@ -157,23 +142,25 @@ func (s *tokenSource) exchange(ctx context.Context) (string, error) {
 			RUID string `json:"ruid"`
 		} `json:"meta"`
 	}
-	readErr := readJSON(resp, &answer)
+	decodeErr := json.Unmarshal(a.body, &answer)
 	ruid := oneLine(answer.RUID)
 	if ruid == "" {
 		ruid = oneLine(answer.Meta.RUID)
 	}
-	s.client.observer.Exchanged(ctx, OpTokenExchange, resp.StatusCode, ruid, time.Since(start))
+	s.client.report(ctx, a, ruid)
 
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := statusError(OpTokenExchange, resp, answer.Errors, ruid)
+	switch {
+	case !a.success():
+		e := statusError(OpTokenExchange, a, answer.Errors, ruid)
 		if e.Kind != KindRateLimited && e.Kind != KindUnavailable {
 			// Any other refusal means the credentials are wrong.
 			e.Kind = KindUnauthenticated
 		}
 		return "", e
-	}
-	if readErr != nil || answer.JWT == "" {
-		return "", unusableAnswer(OpTokenExchange, resp.StatusCode, ruid, "response has no jwt")
+	case decodeErr != nil && a.unframed && truncated(a.body):
+		return "", cutShort(OpTokenExchange, a.status, ruid, len(a.body))
+	case decodeErr != nil || answer.JWT == "":
+		return "", unusableAnswer(OpTokenExchange, a.status, ruid, "response has no jwt")
 	}
 	return answer.JWT, nil
 }

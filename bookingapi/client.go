@@ -1,12 +1,10 @@
 package bookingapi
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -19,10 +17,12 @@ const (
 	DefaultAuthURL = "https://connectivity-authentication.booking.com/token-based-authentication/exchange"
 )
 
-// maxResponseBytes bounds how much of a response body is read. The largest
-// answer this client asks for is a download range of 1,000,000 bytes, about
-// 1.4 MB once base64 and the envelope are added.
-const maxResponseBytes = 16 << 20
+// Defaults of Config.
+const (
+	DefaultResponseTimeout = 15 * time.Second
+	DefaultRequestTimeout  = 45 * time.Second
+	DefaultMaxInFlight     = 32
+)
 
 // HTTPDoer sends HTTP requests; *http.Client is one.
 type HTTPDoer interface {
@@ -40,38 +40,48 @@ type Config struct {
 	// (an account of type "API token"). Both are required.
 	ClientID     string
 	ClientSecret string
-	// HTTPClient sends the requests. Nil means a client with a 60-second
-	// timeout per request.
+	// HTTPClient sends the requests. Nil means an http.Client on
+	// NewTransport(MaxInFlight). The Client keeps its own timeouts
+	// (ResponseTimeout, RequestTimeout), so an HTTPDoer needs none.
 	HTTPClient HTTPDoer
 	// Retry bounds retries; the zero value gives its documented defaults.
 	Retry RetryPolicy
+	// ResponseTimeout bounds each attempt's two waits: for the response
+	// headers once the request is on its way (connecting included), then
+	// for the whole response body. An attempt that passes it fails like a
+	// lost connection and may be retried. 0 means DefaultResponseTimeout.
+	ResponseTimeout time.Duration
+	// RequestTimeout bounds one request to Booking with all its attempts,
+	// the waits between them and the wait for a slot, unless the caller's
+	// context ends sooner. When it passes, the request fails with
+	// KindUnavailable: a caller that set no deadline of its own is not kept
+	// waiting by a Booking that never answers. 0 means
+	// DefaultRequestTimeout.
+	RequestTimeout time.Duration
+	// MaxInFlight bounds the requests to the Messaging API in flight at
+	// once, across all calls; the others wait for a slot within their
+	// deadline. The token exchange, one at a time, is not counted. 0 means
+	// DefaultMaxInFlight.
+	MaxInFlight int
 	// Observer is told of every HTTP exchange with Booking. May be nil.
 	Observer Observer
-}
-
-// Observer hears of every HTTP exchange the client has with Booking, for
-// metrics and logs. Its methods must be safe for concurrent use and return
-// quickly.
-type Observer interface {
-	// Exchanged reports one finished request: the call, the HTTP status (0
-	// when no answer arrived), Booking's ruid, how long it took and ctx of
-	// the call it was made for.
-	Exchanged(ctx context.Context, op string, status int, ruid string, took time.Duration)
-	// Retried reports that a request is sent again after a failure worth
-	// retrying.
-	Retried(ctx context.Context, op string)
-	// Restarted reports that a chunked upload starts again from start
-	// after a failed chunk.
-	Restarted(ctx context.Context)
+	// Logger receives warnings an operator should see, such as a commit
+	// sent again after its answer was lost. Nil discards them.
+	Logger *slog.Logger
 }
 
 // Client calls Booking's attachment endpoints. It is safe for concurrent use.
 type Client struct {
-	base     *url.URL
-	http     HTTPDoer
-	retry    RetryPolicy
-	tokens   *tokenSource
-	observer Observer
+	base            *url.URL
+	http            HTTPDoer
+	retry           RetryPolicy
+	budget          *retryBudget
+	slots           slots
+	responseTimeout time.Duration
+	requestTimeout  time.Duration
+	tokens          *tokenSource
+	observer        Observer
+	log             *slog.Logger
 }
 
 // New returns a Client for cfg. It sends nothing: the first call exchanges
@@ -93,17 +103,35 @@ func New(cfg Config) (*Client, error) {
 	if u, err := url.Parse(cfg.AuthURL); err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("bookingapi: auth URL %q is not an absolute URL", cfg.AuthURL)
 	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = DefaultMaxInFlight
+	}
+	if cfg.ResponseTimeout <= 0 {
+		cfg.ResponseTimeout = DefaultResponseTimeout
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+		cfg.HTTPClient = &http.Client{Transport: NewTransport(cfg.MaxInFlight)}
 	}
 	if cfg.Observer == nil {
 		cfg.Observer = nopObserver{}
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	retry := cfg.Retry.withDefaults()
 	c := &Client{
-		base:     base,
-		http:     cfg.HTTPClient,
-		retry:    cfg.Retry.withDefaults(),
-		observer: cfg.Observer,
+		base:            base,
+		http:            cfg.HTTPClient,
+		retry:           retry,
+		budget:          newRetryBudget(retry.BudgetTokens, retry.BudgetRatio),
+		slots:           make(slots, cfg.MaxInFlight),
+		responseTimeout: cfg.ResponseTimeout,
+		requestTimeout:  cfg.RequestTimeout,
+		observer:        cfg.Observer,
+		log:             cfg.Logger,
 	}
 	c.tokens = newTokenSource(c, cfg.AuthURL, cfg.ClientID, cfg.ClientSecret)
 	return c, nil
@@ -128,6 +156,10 @@ func (c *Client) Authenticate(ctx context.Context) error {
 	return err
 }
 
+// InFlight returns how many requests to the Messaging API are in flight
+// now, at most Config.MaxInFlight.
+func (c *Client) InFlight() int { return len(c.slots) }
+
 // Conversation names a guest conversation of a property.
 type Conversation struct {
 	PropertyID     int64
@@ -148,6 +180,7 @@ type request struct {
 	path   []string // segments below the base URL, escaped when the URL is built
 	query  url.Values
 	body   []byte // JSON; nil for a GET
+	resend resend // when it may be sent again
 }
 
 // url builds the request's URL, escaping every path segment, so that an id
@@ -168,10 +201,10 @@ func (r *request) url(base *url.URL) (string, error) {
 	return u.String(), nil
 }
 
-// sendWithRetry sends r, retrying network errors, 429 and 5xx answers as
-// c.retry allows, and decodes the response's data into out.
-func (c *Client) sendWithRetry(ctx context.Context, r *request, out any) (ruid string, err error) {
-	err = c.withRetry(ctx, r.op, func() error {
+// do sends r, again after the failures its policy and c.retry allow, and
+// decodes the response's data into out.
+func (c *Client) do(ctx context.Context, r *request, out any) (ruid string, err error) {
+	err = c.retryLoop(ctx, &retryState{}, func(ctx context.Context) error {
 		ruid, err = c.send(ctx, r, out)
 		return err
 	})
@@ -186,106 +219,53 @@ func (c *Client) send(ctx context.Context, r *request, out any) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	ruid, err := c.exchange(ctx, r, token, out)
+	ruid, err := c.sendWith(ctx, r, token, out)
 	var e *Error
 	if errors.As(err, &e) && e.StatusCode == http.StatusUnauthorized {
 		c.tokens.reject(token)
 		if token, err = c.tokens.token(ctx); err != nil {
 			return "", err
 		}
-		ruid, err = c.exchange(ctx, r, token, out)
+		ruid, err = c.sendWith(ctx, r, token, out)
 	}
 	return ruid, err
 }
 
-// exchange is one HTTP round trip of r.
-func (c *Client) exchange(ctx context.Context, r *request, token string, out any) (string, error) {
+// sendWith is one round trip of r with token, and the decoding of its
+// answer.
+func (c *Client) sendWith(ctx context.Context, r *request, token string, out any) (string, error) {
 	target, err := r.url(c.base)
 	if err != nil {
 		return "", err
 	}
-	var body io.Reader
-	if r.body != nil {
-		body = bytes.NewReader(r.body)
+	a, err := c.roundTrip(ctx, r, target, token)
+	var ruid string
+	if err == nil {
+		ruid, err = decodeResponse(r.op, a, out)
+		c.report(ctx, a, ruid)
 	}
-	req, err := http.NewRequestWithContext(ctx, r.method, target, body)
-	if err != nil {
-		return "", fmt.Errorf("bookingapi: %s: %w", r.op, err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Accept", "application/json")
-	if r.body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	start := time.Now()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.observer.Exchanged(ctx, r.op, 0, "", time.Since(start))
-		return "", networkError(ctx, r.op, err)
-	}
-	defer resp.Body.Close()
-	ruid, err := decodeResponse(r.op, resp, out)
-	c.observer.Exchanged(ctx, r.op, resp.StatusCode, ruid, time.Since(start))
+	c.settle(err, r.resend)
 	return ruid, err
 }
 
-// networkError wraps a failed round trip. A caller's cancel or deadline is
-// returned as the context's error, so that it is never retried or mistaken
-// for an outage of Booking.
-func networkError(ctx context.Context, op string, err error) error {
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return ctxErr
-	}
-	return &Error{Op: op, Kind: KindUnavailable, Message: "no response from Booking", Err: err}
-}
-
-// decodeResponse reads a response in one pass: on success its data goes into
-// out (which may embed dataStatus); otherwise it becomes an *Error.
-func decodeResponse(op string, resp *http.Response, out any) (ruid string, err error) {
-	status := resp.StatusCode
-	success := status >= 200 && status <= 299
-	if out == nil || !success {
-		out = new(dataStatus)
-	}
-	env := envelope{Data: out}
-	readErr := readJSON(resp, &env)
-	ruid = oneLine(env.Meta.RUID)
-	if !success {
-		return ruid, statusError(op, resp, env.Errors, ruid)
-	}
+// settle counts a request's result against the shared retry budget and
+// marks its error with the request's policy.
+func (c *Client) settle(err error, policy resend) {
+	var e *Error
 	switch {
-	case readErr != nil:
-		return ruid, unusableAnswer(op, status, ruid, "%v", readErr)
-	case len(env.Errors) > 0:
-		return ruid, unusableAnswer(op, status, ruid, "success status with errors: %s", errorText(env.Errors))
+	case err == nil:
+		c.budget.succeeded()
+	case errors.As(err, &e):
+		e.resend = policy
+		if e.Kind == KindUnavailable || e.Kind == KindRateLimited {
+			c.budget.failed()
+		}
 	}
-	if s, ok := out.(interface{ failed() bool }); ok && s.failed() {
-		return ruid, unusableAnswer(op, status, ruid, "response data says ok: false")
-	}
-	return ruid, nil
-}
-
-// readJSON decodes a response body of at most maxResponseBytes into v.
-func readJSON(resp *http.Response, v any) error {
-	var buf bytes.Buffer
-	if resp.ContentLength > 0 && resp.ContentLength <= maxResponseBytes {
-		buf.Grow(int(resp.ContentLength))
-	}
-	n, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResponseBytes+1))
-	if err != nil {
-		return fmt.Errorf("reading the response: %w", err)
-	}
-	if n > maxResponseBytes {
-		return fmt.Errorf("response larger than %d bytes", maxResponseBytes)
-	}
-	if err := json.Unmarshal(buf.Bytes(), v); err != nil {
-		return fmt.Errorf("response is not Booking's JSON envelope: %w", err)
-	}
-	return nil
 }
 
 type nopObserver struct{}
 
-func (nopObserver) Exchanged(context.Context, string, int, string, time.Duration) {}
-func (nopObserver) Retried(context.Context, string)                               {}
-func (nopObserver) Restarted(context.Context)                                     {}
+func (nopObserver) Exchanged(context.Context, Exchange) {}
+func (nopObserver) Retried(context.Context, Retry)      {}
+func (nopObserver) NotRetried(context.Context, string, string) {
+}

@@ -2,6 +2,7 @@ package bookingapi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,10 +28,11 @@ func (c *Client) FileInfo(ctx context.Context, ref AttachmentRef) (FileInfo, err
 		FileType string `json:"file_type"`
 		FileSize *int64 `json:"file_size"`
 	}
-	ruid, err := c.sendWithRetry(ctx, &request{
+	ruid, err := c.do(ctx, &request{
 		op:     OpFileInfo,
 		method: http.MethodGet,
 		path:   ref.path("file_info"),
+		resend: resendSafe,
 	}, &out)
 	if err != nil {
 		return FileInfo{}, err
@@ -55,13 +57,15 @@ func (c *Client) NewReader(ctx context.Context, ref AttachmentRef, size, offset,
 // Reader reads a range of an attachment with GETs of at most MaxRangeBytes,
 // one at a time and only when the bytes already fetched are used up. It
 // returns exactly the requested number of bytes, or an error: an *Error of
-// KindDataLoss when Booking's answers disagree with the size file_info gave.
-// It is not safe for concurrent use.
+// KindDataLoss when Booking's answers disagree with the size file_info gave
+// or with the range asked for. It is not safe for concurrent use.
 //
 // Booking does not say whether the query parameter to is inclusive, so the
 // Reader never depends on it: it asks for at most MaxRangeBytes under either
-// reading, advances by the decoded bytes each answer holds, and leaves to out
-// when the range runs to the end of the file.
+// reading, and leaves to out when the range runs to the end of the file.
+// Each answer must hold exactly what was asked: the rest of the file
+// without to; with to, to-from bytes if to is exclusive or one more if it
+// is inclusive, the same reading for every answer.
 type Reader struct {
 	ctx    context.Context
 	client *Client
@@ -71,6 +75,8 @@ type Reader struct {
 	end    int64  // offset just past the last byte to return
 	buf    []byte // fetched bytes not yet returned
 	err    error
+
+	to toReading // what the answers so far tell of to
 }
 
 // Read reads the next bytes of the range into p.
@@ -113,46 +119,89 @@ func (r *Reader) fetch() error {
 	if r.pos >= r.end {
 		return io.EOF
 	}
-	remaining := r.end - r.pos
-	query := url.Values{"from": {strconv.FormatInt(r.pos, 10)}}
-	// Without to, Booking returns the rest of the file: exact whatever to
-	// means, and used when the rest is all that is wanted and small enough.
-	// Otherwise to = from + n, with n ≤ MaxRangeBytes-1: an inclusive to
-	// returns n+1 bytes, an exclusive one n; both at least one and at most
-	// MaxRangeBytes, and to never points past the file's last byte.
-	openEnded := r.end == r.size && remaining <= MaxRangeBytes
+	from, to, openEnded := nextRange(r.pos, r.end, r.size)
+	query := url.Values{"from": {strconv.FormatInt(from, 10)}}
 	if !openEnded {
-		query.Set("to", strconv.FormatInt(r.pos+min(remaining, MaxRangeBytes-1), 10))
+		query.Set("to", strconv.FormatInt(to, 10))
 	}
 	var out struct {
 		dataStatus
 		FileContent []byte `json:"file_content"`
 	}
-	ruid, err := r.client.sendWithRetry(r.ctx, &request{
+	ruid, err := r.client.do(r.ctx, &request{
 		op:     OpDownload,
 		method: http.MethodGet,
 		path:   r.ref.path(),
 		query:  query,
+		resend: resendSafe,
 	}, &out)
+	var e *Error
+	if errors.As(err, &e) && e.Kind == KindInvalidRequest {
+		// The range lies inside the file as file_info described it, so
+		// Booking's refusal means that the two disagree.
+		e.Kind = KindDataLoss
+		e.Message = fmt.Sprintf("Booking refused the range from %d of a file that file_info says has %d bytes: %s", from, r.size, e.Message)
+	}
+	if err == nil {
+		r.to, err = r.check(from, to, openEnded, int64(len(out.FileContent)), ruid)
+	}
 	if err != nil {
 		r.err = err
 		return err
 	}
-	got := int64(len(out.FileContent))
-	switch {
-	case got == 0:
-		r.err = r.dataLoss(ruid, "no bytes at offset %d of %d", r.pos, r.size)
-	case openEnded && got > remaining:
-		r.err = r.dataLoss(ruid, "%d bytes from offset %d, but file_info said the file has %d", got, r.pos, r.size)
-	}
-	if r.err != nil {
-		return r.err
-	}
 	// An inclusive to returns one byte past a range that ends before the
 	// file does; it is not wanted.
-	r.buf = out.FileContent[:min(got, remaining)]
+	r.buf = out.FileContent[:min(int64(len(out.FileContent)), r.end-r.pos)]
 	r.pos += int64(len(r.buf))
 	return nil
+}
+
+// nextRange chooses the next GET of the bytes [pos, end) of a file of size
+// bytes: from, and either to or openEnded (no to).
+//
+// Without to, Booking returns the rest of the file: exact whatever to means,
+// and used when the rest is all that is wanted and small enough. Otherwise
+// to = from + n, with n ≤ MaxRangeBytes-1: an inclusive to returns n+1
+// bytes, an exclusive one n; both at least one and at most MaxRangeBytes,
+// and to never points past the file's last byte.
+func nextRange(pos, end, size int64) (from, to int64, openEnded bool) {
+	remaining := end - pos
+	if end == size && remaining <= MaxRangeBytes {
+		return pos, 0, true
+	}
+	return pos, pos + min(remaining, MaxRangeBytes-1), false
+}
+
+// toReading is what the answers so far tell of download's to.
+type toReading int8
+
+const (
+	toUnknown   toReading = iota // no GET with to answered yet
+	toExclusive                  // bytes from..to-1
+	toInclusive                  // bytes from..to
+)
+
+// check verifies that an answer of got bytes is exactly the range asked
+// for: the rest of the file for an open-ended GET; to-from bytes for an
+// exclusive to, one more for an inclusive one, the same reading as every
+// earlier answer. It returns what is known of to after this answer.
+func (r *Reader) check(from, to int64, openEnded bool, got int64, ruid string) (toReading, error) {
+	known := r.to
+	switch n := to - from; {
+	case openEnded && got < r.size-from:
+		return known, r.dataLoss(ruid, "file_info says the file has %d bytes, but it ends at %d", r.size, from+got)
+	case openEnded && got > r.size-from:
+		return known, r.dataLoss(ruid, "file_info says the file has %d bytes, but the answer from offset %d holds %d", r.size, from, got)
+	case openEnded:
+		return known, nil
+	case got == n && known != toInclusive:
+		return toExclusive, nil
+	case got == n+1 && known != toExclusive:
+		return toInclusive, nil
+	case got < n:
+		return known, r.dataLoss(ruid, "file_info says the file has %d bytes, but the range from %d to %d holds only %d", r.size, from, to, got)
+	}
+	return known, r.dataLoss(ruid, "the range from %d to %d holds %d bytes, not what was asked for", from, to, got)
 }
 
 func (r *Reader) dataLoss(ruid, format string, args ...any) error {

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
+	"net/http"
 	"strconv"
 	"testing"
 
@@ -218,34 +218,48 @@ func TestReaderWriteToFailingWriter(t *testing.T) {
 	}
 }
 
-// TestReaderSizeDisagreement gives NewReader a size other than the file's
-// and checks that the Reader fails rather than return other bytes than
-// asked.
+// TestReaderSizeDisagreement gives NewReader a size other than the file's,
+// as if file_info said so, and checks that the Reader fails with DataLoss
+// rather than return other bytes than asked, and never asks for a range
+// that starts past the end of the file it has seen.
 func TestReaderSizeDisagreement(t *testing.T) {
 	t.Parallel()
-	content := pngFile(1000)
+	const fileSize = 2_500_000
+	content := pngFile(fileSize)
 	tests := []struct {
-		name      string
-		size      int64  // as if file_info said so
-		wantKinds []Kind // any of them
+		name string
+		size int64 // as if file_info said so
 	}{
-		{name: "file larger than file_info said", size: 900, wantKinds: []Kind{KindDataLoss}},
-		// The sandbox refuses a from past the end with 400.
-		{name: "file smaller than file_info said", size: 1100, wantKinds: []Kind{KindDataLoss, KindInvalidRequest}},
+		{name: "file larger than file_info said", size: fileSize - 100},
+		{name: "file smaller than file_info said", size: fileSize + 100},
+		{name: "small file larger than file_info said", size: 900},
+		{name: "file smaller by a range", size: fileSize + MaxRangeBytes + 5},
 	}
 	for _, tt := range tests {
 		for _, setting := range toSettings {
 			t.Run(tt.name+"/"+setting.name, func(t *testing.T) {
+				t.Parallel()
 				env := newSandboxEnv(t, setting.opts, nil)
 				ref := env.seed(t, content)
 				got, err := io.ReadAll(env.client.NewReader(context.Background(), ref, tt.size, 0, tt.size))
-				call := fmt.Sprintf("io.ReadAll(NewReader(ref, %d, 0, %d)) of a 1000-byte file", tt.size, tt.size)
-				if e := asError(t, call, err); !slices.Contains(tt.wantKinds, e.Kind) {
-					t.Errorf("%s = %v (Kind %v), want one of the Kinds %v", call, err, e.Kind, tt.wantKinds)
+				call := fmt.Sprintf("io.ReadAll(NewReader(ref, %d, 0, %d)) of a %d-byte file", tt.size, tt.size, fileSize)
+				if e := asError(t, call, err); e.Kind != KindDataLoss {
+					t.Errorf("%s = %v (Kind %v), want KindDataLoss", call, err, e.Kind)
 				}
 				env.checkErrorText(t, call, err)
 				if int64(len(got)) >= tt.size {
 					t.Errorf("%s returned %d bytes with the error, want fewer than %d", call, len(got), tt.size)
+				}
+				if !bytes.Equal(got, content[:len(got)]) {
+					t.Errorf("%s returned bytes other than the file's: %s", call, bytesDiff(got, content[:len(got)]))
+				}
+				// A GET past the end is made only when every earlier
+				// answer was exactly what was asked for: then nothing
+				// could tell that the file ends there.
+				for _, r := range env.requestsTo(sandbox.EndpointDownload) {
+					if r.Status != http.StatusOK && r.Query.Get("from") != strconv.Itoa(fileSize) {
+						t.Errorf("%s sent from=%s, which Booking refused with %d", call, r.Query.Get("from"), r.Status)
+					}
 				}
 			})
 		}

@@ -3,6 +3,8 @@ package bookingapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"slices"
 	"strings"
 )
@@ -16,6 +18,40 @@ type envelope struct {
 	Meta   struct {
 		RUID string `json:"ruid"`
 	} `json:"meta"`
+}
+
+// decodeResponse decodes an answer in one pass: on success its data goes
+// into out (which may embed dataStatus); otherwise it becomes an *Error.
+func decodeResponse(op string, a *answer, out any) (ruid string, err error) {
+	if out == nil || !a.success() {
+		out = new(dataStatus)
+	}
+	env := envelope{Data: out}
+	decodeErr := json.Unmarshal(a.body, &env)
+	ruid = oneLine(env.Meta.RUID)
+	if !a.success() {
+		return ruid, statusError(op, a, env.Errors, ruid)
+	}
+	switch {
+	case decodeErr != nil && a.unframed && truncated(a.body):
+		return ruid, cutShort(op, a.status, ruid, len(a.body))
+	case decodeErr != nil:
+		return ruid, unusableAnswer(op, a.status, ruid, "response is not Booking's JSON envelope: %v", decodeErr)
+	case len(env.Errors) > 0:
+		return ruid, refusal(op, a.status, ruid, "success status with errors: %s", errorText(env.Errors))
+	}
+	if s, ok := out.(interface{ failed() bool }); ok && s.failed() {
+		return ruid, refusal(op, a.status, ruid, "response data says ok: false")
+	}
+	return ruid, nil
+}
+
+// truncated reports whether body is JSON that ends before its value does,
+// or nothing at all.
+func truncated(body []byte) bool {
+	var v any
+	err := json.NewDecoder(bytes.NewReader(body)).Decode(&v)
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
 // dataStatus is the ok flag of a response's data; data types embed it.

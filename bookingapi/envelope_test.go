@@ -240,11 +240,11 @@ func TestDownloadResponseDecoding(t *testing.T) {
 		{name: "invalid base64", body: `{"data":{"ok":"true","file_content":"not base64!"},"meta":{"ruid":"R-dl"}}`,
 			wantKind: KindMalformedResponse, wantInText: []string{"download", "HTTP 200"}},
 		{name: "no bytes", body: `{"data":{"ok":"true","file_content":""},"meta":{"ruid":"R-dl"}}`,
-			wantKind: KindDataLoss, wantInText: []string{"download", "no bytes", "R-dl"}},
+			wantKind: KindDataLoss, wantInText: []string{"download", "ends at 0", "R-dl"}},
 		{name: "data null", body: `{"data":null,"meta":{"ruid":"R-dl"}}`,
 			wantKind: KindDataLoss, wantInText: []string{"download", "R-dl"}},
 		{name: "more bytes than the file has", body: `{"data":{"file_content":"YWJjZA=="},"meta":{"ruid":"R-dl"}}`,
-			wantKind: KindDataLoss, wantInText: []string{"download", "4 bytes", "R-dl"}},
+			wantKind: KindDataLoss, wantInText: []string{"download", "holds 4", "R-dl"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

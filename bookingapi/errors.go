@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"mime"
 	"net/http"
 	"strings"
 	"time"
@@ -37,9 +38,11 @@ const (
 	KindPermissionDenied
 	// KindNotFound: no such conversation or attachment (404).
 	KindNotFound
-	// KindRateLimited: Booking still answered 429 after the retries.
+	// KindRateLimited: Booking still answered 429 after the retries, or
+	// asked to wait longer than the client waits (Error.RetryAfter).
 	KindRateLimited
-	// KindUnavailable: Booking answered 5xx, or not at all, after the retries.
+	// KindUnavailable: Booking answered 5xx, or not at all, or not whole,
+	// after the retries; or asked to wait longer than the client waits.
 	KindUnavailable
 	// KindMalformedResponse: Booking answered with success but the answer
 	// could not be used (invalid JSON or base64, a missing attachment_id).
@@ -61,12 +64,20 @@ type Error struct {
 	Message string
 	// RUID is Booking's id of the response (meta.ruid); empty without one.
 	RUID string
-	// RetryAfter is the wait a Retry-After header asked for, or 0.
+	// Outcome tells what Booking may have done with the request.
+	Outcome Outcome
+	// Attempts is how many times the request was sent (for a chunked
+	// upload: how many times it started).
+	Attempts int
+	// RetryAfter is the wait a Retry-After header asked for, or 0. When it
+	// is longer than the retry policy waits, or ends past the deadline, the
+	// request is not sent again and the caller may schedule its own retry.
 	RetryAfter time.Duration
 	// Err is the underlying cause, such as a network error; may be nil.
 	Err error
 
-	retried bool // its retries are spent already
+	resend resend // the failed request's policy
+	final  bool   // not to be retried: its retries are spent already
 }
 
 func (e *Error) Error() string {
@@ -83,6 +94,9 @@ func (e *Error) Error() string {
 		b.WriteString(": ")
 		b.WriteString(e.Err.Error())
 	}
+	if e.Attempts > 1 {
+		fmt.Fprintf(&b, ", after %d attempts", e.Attempts)
+	}
 	if e.RUID != "" {
 		fmt.Fprintf(&b, " (ruid %s)", e.RUID)
 	}
@@ -91,31 +105,59 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// retryable reports whether sending the same request again may succeed.
+// retryable reports whether sending the same request again may succeed
+// and is allowed by the request's policy.
 func (e *Error) retryable() bool {
-	return !e.retried && (e.Kind == KindRateLimited || e.Kind == KindUnavailable)
+	return !e.final && (e.Kind == KindRateLimited || e.Kind == KindUnavailable) && e.resend.allows(e.Outcome)
 }
 
 // statusError is the error of an answer with a non-2xx status: Booking's own
 // error text (or the status's name), its ruid and any Retry-After.
-func statusError(op string, resp *http.Response, errs []json.RawMessage, ruid string) *Error {
+func statusError(op string, a *answer, errs []json.RawMessage, ruid string) *Error {
 	msg := errorText(errs)
 	if msg == "" {
-		msg = http.StatusText(resp.StatusCode)
+		msg = http.StatusText(a.status)
+		if isHTML(a.header) {
+			// A load balancer or proxy answered, not Booking.
+			msg += " (an HTML page, not Booking's JSON)"
+		}
 	}
 	return &Error{
 		Op:         op,
-		Kind:       kindOfStatus(resp.StatusCode),
-		StatusCode: resp.StatusCode,
+		Kind:       kindOfStatus(a.status),
+		StatusCode: a.status,
 		Message:    msg,
 		RUID:       ruid,
-		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()),
+		Outcome:    outcomeOfStatus(a.status),
+		RetryAfter: parseRetryAfter(a.header.Get("Retry-After"), time.Now()),
 	}
 }
 
 // unusableAnswer is the error of a successful answer that cannot be used.
+// Booking did something, but what cannot be told.
 func unusableAnswer(op string, status int, ruid, format string, args ...any) *Error {
-	return &Error{Op: op, Kind: KindMalformedResponse, StatusCode: status, Message: fmt.Sprintf(format, args...), RUID: ruid}
+	return &Error{Op: op, Kind: KindMalformedResponse, StatusCode: status, Message: fmt.Sprintf(format, args...),
+		RUID: ruid, Outcome: OutcomeMaybeProcessed}
+}
+
+// cutShort is the error of a successful answer whose JSON ends after n
+// bytes: its body had no length, so the cut read as its end.
+func cutShort(op string, status int, ruid string, n int) *Error {
+	return &Error{Op: op, Kind: KindUnavailable, StatusCode: status, RUID: ruid, Outcome: OutcomeMaybeProcessed,
+		Message: fmt.Sprintf("the answer ends after %d bytes, in the middle of its JSON", n)}
+}
+
+// refusal is the error of a successful answer that says Booking did not do
+// what was asked.
+func refusal(op string, status int, ruid, format string, args ...any) *Error {
+	return &Error{Op: op, Kind: KindMalformedResponse, StatusCode: status, Message: fmt.Sprintf(format, args...),
+		RUID: ruid, Outcome: OutcomeFinal}
+}
+
+// isHTML reports whether an answer is an HTML page.
+func isHTML(h http.Header) bool {
+	mediaType, _, _ := mime.ParseMediaType(h.Get("Content-Type"))
+	return mediaType == "text/html"
 }
 
 // kindOfStatus classifies a non-2xx HTTP status of a messaging call.

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -66,8 +68,9 @@ func TestBackoffStaysWithinCeiling(t *testing.T) {
 }
 
 // TestBackoffHonoursRetryAfter checks that a backoff is at least what
-// Retry-After asked for, capped by MaxDelay, and never above the larger of
-// that and the jitter ceiling.
+// Retry-After asked for, and never above the larger of that and the jitter
+// ceiling. (A Retry-After above MaxDelay is never waited: the retry loop
+// returns the error instead.)
 func TestBackoffHonoursRetryAfter(t *testing.T) {
 	t.Parallel()
 	p := RetryPolicy{MaxAttempts: 4, BaseDelay: time.Millisecond, MaxDelay: 50 * time.Millisecond}
@@ -80,7 +83,6 @@ func TestBackoffHonoursRetryAfter(t *testing.T) {
 		{name: "none", retry: 1, retryAfter: 0, wantMin: 0},
 		{name: "below the ceiling", retry: 3, retryAfter: 2 * time.Millisecond, wantMin: 2 * time.Millisecond},
 		{name: "above the ceiling", retry: 1, retryAfter: 30 * time.Millisecond, wantMin: 30 * time.Millisecond},
-		{name: "above MaxDelay", retry: 1, retryAfter: time.Hour, wantMin: 50 * time.Millisecond},
 		{name: "negative", retry: 1, retryAfter: -time.Second, wantMin: 0},
 	}
 	for _, tt := range tests {
@@ -134,8 +136,7 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 }
 
-// TestSleep checks that sleep waits, stops when ctx ends, and gives up at
-// once when ctx's deadline falls before the wait would end.
+// TestSleep checks that sleep waits and stops when ctx ends.
 func TestSleep(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -149,8 +150,6 @@ func TestSleep(t *testing.T) {
 		{name: "no deadline", ctx: background, d: 2 * time.Millisecond, wantLong: true, maxTook: time.Minute},
 		{name: "deadline after the wait", ctx: withTimeout(time.Minute), d: 2 * time.Millisecond, wantLong: true, maxTook: time.Minute},
 		{name: "zero wait", ctx: background, d: 0, maxTook: time.Minute},
-		{name: "deadline before the wait ends", ctx: withTimeout(30 * time.Second), d: time.Hour,
-			want: context.DeadlineExceeded, maxTook: 10 * time.Second},
 		{name: "deadline passed", ctx: withTimeout(-time.Second), d: time.Hour,
 			want: context.DeadlineExceeded, maxTook: 10 * time.Second},
 		{name: "already cancelled", ctx: cancelled, d: time.Hour, want: context.Canceled, maxTook: 10 * time.Second},
@@ -211,9 +210,15 @@ func noKeepAlive() *http.Client {
 // countingObserver counts retries and restarts.
 type countingObserver struct{ retried, restarted atomic.Int64 }
 
-func (o *countingObserver) Exchanged(context.Context, string, int, string, time.Duration) {}
-func (o *countingObserver) Retried(context.Context, string)                               { o.retried.Add(1) }
-func (o *countingObserver) Restarted(context.Context)                                     { o.restarted.Add(1) }
+func (o *countingObserver) Exchanged(context.Context, Exchange)        {}
+func (o *countingObserver) NotRetried(context.Context, string, string) {}
+func (o *countingObserver) Retried(_ context.Context, r Retry) {
+	if r.Restart {
+		o.restarted.Add(1)
+	} else {
+		o.retried.Add(1)
+	}
+}
 
 // TestRetries makes the sandbox fail calls and counts the requests: network
 // errors, 429 and 5xx are sent MaxAttempts times in all, other 4xx once.
@@ -432,11 +437,10 @@ func TestDeadlineBeforeBackoffEnds(t *testing.T) {
 }
 
 // TestRetryAfterIsHonoured checks that the retry waits at least as long as
-// Retry-After asks, capped by MaxDelay. It is a lower bound, not a
-// measure of speed.
+// a Retry-After within MaxDelay asks. It is a lower bound, not a measure of
+// speed.
 func TestRetryAfterIsHonoured(t *testing.T) {
 	t.Parallel()
-	const maxDelay = 150 * time.Millisecond
 	tests := []struct {
 		name         string
 		fault        sandbox.Fault
@@ -444,16 +448,16 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		wantWait     time.Duration // the least total time
 		wantKind     Kind          // KindUnknown: success wanted
 	}{
-		{name: "429 once, then success", fault: sandbox.Fault{Status: 429, RetryAfter: "1"}, wantRequests: 2, wantWait: maxDelay},
-		{name: "503 once, then success", fault: sandbox.Fault{Status: 503, RetryAfter: "1"}, wantRequests: 2, wantWait: maxDelay},
-		{name: "429 always", fault: sandbox.Fault{Status: 429, RetryAfter: "1", Times: 100}, wantRequests: 3, wantWait: 2 * maxDelay, wantKind: KindRateLimited},
+		{name: "429 once, then success", fault: sandbox.Fault{Status: 429, RetryAfter: "1"}, wantRequests: 2, wantWait: time.Second},
+		{name: "503 once, then success", fault: sandbox.Fault{Status: 503, RetryAfter: "1"}, wantRequests: 2, wantWait: time.Second},
+		{name: "429 always", fault: sandbox.Fault{Status: 429, RetryAfter: "1", Times: 100}, wantRequests: 3, wantWait: 2 * time.Second, wantKind: KindRateLimited},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			env := newSandboxEnv(t, sandbox.Options{}, nil)
 			env.client = newTestClient(t, Config{BaseURL: env.url, ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret,
-				Retry: RetryPolicy{MaxAttempts: 3, BaseDelay: time.Microsecond, MaxDelay: maxDelay}})
+				Retry: RetryPolicy{MaxAttempts: 3, BaseDelay: time.Microsecond, MaxDelay: 2 * time.Second}})
 			ref := env.seed(t, pngFile(10))
 			fault := tt.fault
 			fault.Endpoint = sandbox.EndpointFileInfo
@@ -469,16 +473,95 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 			if tt.wantKind != KindUnknown {
 				e := asError(t, call, err)
 				env.checkErrorText(t, call, err)
-				if e.Kind != tt.wantKind || e.RetryAfter != time.Second {
-					t.Errorf("%s = %v (Kind %v, RetryAfter %v), want Kind %v, RetryAfter 1s", call, err, e.Kind, e.RetryAfter, tt.wantKind)
+				if e.Kind != tt.wantKind || e.RetryAfter != time.Second || e.Attempts != tt.wantRequests {
+					t.Errorf("%s = %v (Kind %v, RetryAfter %v, Attempts %d), want Kind %v, RetryAfter 1s, Attempts %d",
+						call, err, e.Kind, e.RetryAfter, e.Attempts, tt.wantKind, tt.wantRequests)
 				}
 			}
 			if took < tt.wantWait {
-				t.Errorf("%s took %v, want at least %v (Retry-After 1s capped by MaxDelay %v)", call, took, tt.wantWait, maxDelay)
+				t.Errorf("%s took %v, want at least %v (Retry-After 1s)", call, took, tt.wantWait)
 			}
 			if n := len(env.requestsTo(sandbox.EndpointFileInfo)); n != tt.wantRequests {
 				t.Errorf("%s sent %d requests, want %d", call, n, tt.wantRequests)
 			}
 		})
 	}
+}
+
+// TestLongRetryAfterFailsAtOnce checks that a Retry-After longer than
+// MaxDelay, or past the caller's deadline, is neither waited out nor
+// ignored: the call fails at once with Booking's answer and the wait it
+// asked for, and sends nothing more.
+func TestLongRetryAfterFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		status     int
+		retryAfter string
+		deadline   time.Duration // 0: none
+		wantKind   Kind
+		wantWait   time.Duration
+		wantInText string
+	}{
+		{name: "429 asking for an hour", status: 429, retryAfter: "3600", wantKind: KindRateLimited, wantWait: time.Hour, wantInText: "longer than the gateway waits"},
+		{name: "503 asking for an hour", status: 503, retryAfter: "3600", wantKind: KindUnavailable, wantWait: time.Hour, wantInText: "longer than the gateway waits"},
+		{name: "503 asking for a date", status: 503, retryAfter: time.Now().Add(2 * time.Hour).UTC().Format(http.TimeFormat), wantKind: KindUnavailable, wantWait: time.Hour, wantInText: "longer than the gateway waits"},
+		{name: "429 asking past the deadline", status: 429, retryAfter: "5", deadline: 2 * time.Second, wantKind: KindRateLimited, wantWait: 5 * time.Second, wantInText: "past the deadline"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := newSandboxEnv(t, sandbox.Options{}, nil)
+			observer := &notRetriedObserver{}
+			env.client = newTestClient(t, Config{BaseURL: env.url, ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret,
+				Observer: observer, Retry: RetryPolicy{MaxAttempts: 4, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Second}})
+			ref := env.seed(t, pngFile(10))
+			env.sandbox.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointFileInfo, Status: tt.status, RetryAfter: tt.retryAfter, Times: 100})
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+
+			start := time.Now()
+			_, err := env.client.FileInfo(ctx, ref)
+			took := time.Since(start)
+			call := fmt.Sprintf("FileInfo with %d and Retry-After %q", tt.status, tt.retryAfter)
+			e := asError(t, call, err)
+			env.checkErrorText(t, call, err)
+			if e.Kind != tt.wantKind || e.RetryAfter < tt.wantWait || e.RUID == "" || !strings.Contains(e.Error(), tt.wantInText) {
+				t.Errorf("%s = %v (Kind %v, RetryAfter %v, ruid %q), want Kind %v, RetryAfter at least %v, a ruid and %q",
+					call, err, e.Kind, e.RetryAfter, e.RUID, tt.wantKind, tt.wantWait, tt.wantInText)
+			}
+			if took > time.Second {
+				t.Errorf("%s returned after %v, want at once", call, took)
+			}
+			if n := len(env.requestsTo(sandbox.EndpointFileInfo)); n != 1 {
+				t.Errorf("%s sent %d requests, want 1", call, n)
+			}
+			if got := observer.reasons(); !slices.Equal(got, []string{"retry_after"}) {
+				t.Errorf("%s told the Observer of the retries not made for %q, want [retry_after]", call, got)
+			}
+		})
+	}
+}
+
+// notRetriedObserver records the reasons of NotRetried.
+type notRetriedObserver struct {
+	nopObserver
+	mu   sync.Mutex
+	list []string
+}
+
+func (o *notRetriedObserver) NotRetried(_ context.Context, _, reason string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.list = append(o.list, reason)
+}
+
+func (o *notRetriedObserver) reasons() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.list)
 }

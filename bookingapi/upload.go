@@ -72,7 +72,7 @@ type Uploader struct {
 
 	uploadID string     // the chunked upload under way; empty before start
 	sent     int        // chunks of it that Booking has taken
-	failures int        // failed tries of the chunked upload so far
+	tries    retryState // the chunked upload's starts so far
 	single   bool       // Booking refused the chunked start: use a single upload
 	result   Attachment // set by a successful finish
 
@@ -92,7 +92,7 @@ func (c *Client) NewUploader(ctx context.Context, conv Conversation, file FileHe
 	case file.Size > MaxFileBytes:
 		return nil, fmt.Errorf("%w: %d bytes declared, at most %d allowed", ErrFileTooLarge, file.Size, MaxFileBytes)
 	}
-	return &Uploader{ctx: ctx, client: c, conv: conv, file: file}, nil
+	return &Uploader{ctx: ctx, client: c, conv: conv, file: file, tries: retryState{restarts: true}}, nil
 }
 
 // Write takes the file's next bytes. It fails with ErrFileTooLarge past
@@ -187,10 +187,9 @@ func (u *Uploader) hold(p []byte) {
 // refuses with a 400 for a file of at most BinaryMegabyteBytes switches the
 // upload to a single upload instead.
 func (u *Uploader) sendChunks(upTo int, commit bool) error {
-	restart := func() { u.client.observer.Restarted(u.ctx) }
-	return u.client.retryLoop(u.ctx, &u.failures, func() error {
+	return u.client.retryLoop(u.ctx, &u.tries, func(ctx context.Context) error {
 		for u.sent < upTo {
-			err := u.sendChunk(commit && u.sent == upTo-1)
+			err := u.sendChunk(ctx, commit && u.sent == upTo-1)
 			var e *Error
 			switch {
 			case err == nil:
@@ -206,29 +205,31 @@ func (u *Uploader) sendChunks(upTo int, commit bool) error {
 			return err
 		}
 		return nil
-	}, restart)
+	})
 }
 
 // sendChunk sends chunk number u.sent, with finish when last is set.
-func (u *Uploader) sendChunk(last bool) error {
-	action, op := actionResume, OpChunkResume
+func (u *Uploader) sendChunk(ctx context.Context, last bool) error {
+	action, op, policy := actionResume, OpChunkResume, resendSafe
 	switch {
 	case u.sent == 0:
 		action, op = actionStart, OpChunkStart
 	case last:
-		action, op = actionFinish, OpChunkFinish
+		action, op, policy = actionFinish, OpChunkFinish, resendCommit
 	}
 	var out struct {
 		dataStatus
 		UploadID     string `json:"upload_id"`
 		AttachmentID string `json:"attachment_id"`
 	}
-	ruid, err := u.client.send(u.ctx, &request{
+	ruid, err := u.client.send(ctx, &request{
 		op:     op,
 		method: http.MethodPost,
 		path:   u.conv.path("attachment_chunks"),
 		body:   chunkBody(action, u.uploadID, u.file, u.sent, u.chunks[u.sent]),
+		resend: policy,
 	}, &out)
+	u.tries.noteRUID(ruid)
 	if err != nil {
 		return err
 	}
@@ -258,11 +259,12 @@ func (u *Uploader) uploadSingle() (Attachment, error) {
 		dataStatus
 		AttachmentID string `json:"attachment_id"`
 	}
-	ruid, err := u.client.sendWithRetry(u.ctx, &request{
+	ruid, err := u.client.do(u.ctx, &request{
 		op:     OpUpload,
 		method: http.MethodPost,
 		path:   u.conv.path("attachments"),
 		body:   singleUploadBody(u.file, content),
+		resend: resendCommit,
 	}, &out)
 	if err != nil {
 		return Attachment{}, err

@@ -10,6 +10,8 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/booking-attachment-gateway/gateway/bookingapi"
 )
@@ -76,18 +78,26 @@ func bookingStatus(e *bookingapi.Error) error {
 		msg += fmt.Sprintf(" (ruid %s)", e.RUID)
 	}
 	st := status.New(code, msg)
-	if e.RUID == "" && e.StatusCode == 0 {
+	var details []protoadapt.MessageV1
+	if e.RUID != "" || e.StatusCode != 0 {
+		details = append(details, &errdetails.ErrorInfo{
+			Reason: "BOOKING_" + strings.ToUpper(strings.ReplaceAll(e.Op, " ", "_")) + "_FAILED",
+			Domain: errorDomain,
+			Metadata: map[string]string{
+				"ruid":        e.RUID,
+				"http_status": strconv.Itoa(e.StatusCode),
+			},
+		})
+	}
+	if e.RetryAfter > 0 {
+		// Booking asked for a wait the gateway did not make: the caller
+		// can schedule its retry.
+		details = append(details, &errdetails.RetryInfo{RetryDelay: durationpb.New(e.RetryAfter)})
+	}
+	if len(details) == 0 {
 		return st.Err()
 	}
-	info := &errdetails.ErrorInfo{
-		Reason: "BOOKING_" + strings.ToUpper(strings.ReplaceAll(e.Op, " ", "_")) + "_FAILED",
-		Domain: errorDomain,
-		Metadata: map[string]string{
-			"ruid":        e.RUID,
-			"http_status": strconv.Itoa(e.StatusCode),
-		},
-	}
-	if detailed, err := st.WithDetails(info); err == nil {
+	if detailed, err := st.WithDetails(details...); err == nil {
 		return detailed.Err()
 	}
 	return st.Err()

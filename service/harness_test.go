@@ -116,8 +116,8 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 	return &env{sandbox: sb, client: attachmentsv1.NewAttachmentServiceClient(conn), logs: logs}
 }
 
-// bookingClient returns a Client of the sandbox served at url, with retries
-// in the millisecond range.
+// bookingClient returns a Client of the sandbox served at url, with backoffs
+// in the millisecond range that still wait a Retry-After of up to 2s.
 func bookingClient(t testing.TB, url, secret string) *bookingapi.Client {
 	t.Helper()
 	client, err := bookingapi.New(bookingapi.Config{
@@ -125,7 +125,7 @@ func bookingClient(t testing.TB, url, secret string) *bookingapi.Client {
 		AuthURL:      url + "/token-based-authentication/exchange",
 		ClientID:     sandbox.DefaultClientID,
 		ClientSecret: secret,
-		Retry:        bookingapi.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond},
+		Retry:        bookingapi.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 2 * time.Second},
 	})
 	if err != nil {
 		t.Fatalf("bookingapi.New: %v", err)

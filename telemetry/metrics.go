@@ -3,7 +3,6 @@ package telemetry
 import (
 	"context"
 	"strconv"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -17,7 +16,11 @@ import (
 type Metrics struct {
 	bookingRequests *prometheus.CounterVec
 	bookingLatency  *prometheus.HistogramVec
+	queueWait       prometheus.Histogram
+	newConnections  prometheus.Counter
 	retries         *prometheus.CounterVec
+	notRetried      *prometheus.CounterVec
+	commitRetries   *prometheus.CounterVec
 	restarts        prometheus.Counter
 	tokenExchanges  *prometheus.CounterVec
 	uploads         *prometheus.CounterVec
@@ -40,9 +43,26 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time from sending a request to Booking to reading its answer, by call.",
 			Buckets: []float64{0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30},
 		}, []string{"call"}),
+		queueWait: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "attachmentd_booking_queue_seconds",
+			Help:    "Time requests to Booking waited for one of the --booking-max-in-flight slots.",
+			Buckets: []float64{0.001, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30},
+		}),
+		newConnections: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "attachmentd_booking_connections_opened_total",
+			Help: "Requests to Booking that opened a new connection instead of reusing an idle one.",
+		}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "attachmentd_booking_retries_total",
-			Help: "Requests to Booking sent again after a network error, 429 or 5xx, by call.",
+			Help: "Requests to Booking sent again, by call and by what Booking may have done with the failed one (not_sent, refused, maybe_processed).",
+		}, []string{"call", "outcome"}),
+		notRetried: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "attachmentd_booking_retries_denied_total",
+			Help: "Failed requests to Booking that were not sent again though their kind is retried, by call and reason: budget (the shared retry budget is spent) or retry_after (Booking asked to wait too long).",
+		}, []string{"call", "reason"}),
+		commitRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "attachmentd_booking_commit_retries_total",
+			Help: "Commits of an upload (upload, chunk finish) sent again after their answer was lost: each may leave an orphan attachment at Booking that no guest sees.",
 		}, []string{"call"}),
 		restarts: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "attachmentd_upload_restarts_total",
@@ -69,7 +89,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "File bytes running uploads hold (reserved from --max-upload-memory).",
 		}),
 	}
-	reg.MustRegister(m.bookingRequests, m.bookingLatency, m.retries, m.restarts,
+	reg.MustRegister(m.bookingRequests, m.bookingLatency, m.queueWait, m.newConnections,
+		m.retries, m.notRetried, m.commitRetries, m.restarts,
 		m.tokenExchanges, m.uploads, m.uploadedBytes, m.downloadedBytes, m.heldBytes)
 	// Series that exist from the start, so that rates work from the first
 	// scrape.
@@ -83,24 +104,39 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 }
 
 // Exchanged counts one HTTP exchange with Booking.
-func (m *Metrics) Exchanged(ctx context.Context, op string, status int, ruid string, took time.Duration) {
-	m.bookingRequests.WithLabelValues(op, strconv.Itoa(status)).Inc()
-	m.bookingLatency.WithLabelValues(op).Observe(took.Seconds())
-	if op == bookingapi.OpTokenExchange {
+func (m *Metrics) Exchanged(ctx context.Context, x bookingapi.Exchange) {
+	m.bookingRequests.WithLabelValues(x.Op, strconv.Itoa(x.Status)).Inc()
+	m.bookingLatency.WithLabelValues(x.Op).Observe(x.Took.Seconds())
+	if x.Op == bookingapi.OpTokenExchange {
 		result := "error"
-		if status >= 200 && status <= 299 {
+		if x.Status >= 200 && x.Status <= 299 {
 			result = "ok"
 		}
 		m.tokenExchanges.WithLabelValues(result).Inc()
+	} else {
+		m.queueWait.Observe(x.Queued.Seconds())
 	}
-	CallFrom(ctx).AddRUID(ruid)
+	if x.NewConnection {
+		m.newConnections.Inc()
+	}
+	CallFrom(ctx).AddRUID(x.RUID)
 }
 
-// Retried counts a request sent again.
-func (m *Metrics) Retried(_ context.Context, op string) { m.retries.WithLabelValues(op).Inc() }
+// Retried counts a request sent again, or a chunked upload started again.
+func (m *Metrics) Retried(_ context.Context, r bookingapi.Retry) {
+	m.retries.WithLabelValues(r.Op, r.Outcome.String()).Inc()
+	if r.Restart {
+		m.restarts.Inc()
+	}
+	if r.Commit {
+		m.commitRetries.WithLabelValues(r.Op).Inc()
+	}
+}
 
-// Restarted counts a chunked upload started again.
-func (m *Metrics) Restarted(context.Context) { m.restarts.Inc() }
+// NotRetried counts a failure returned without the retry its kind gets.
+func (m *Metrics) NotRetried(_ context.Context, op, reason string) {
+	m.notRetried.WithLabelValues(op, reason).Inc()
+}
 
 // Uploaded counts an upload of size bytes that went by chunks or not.
 func (m *Metrics) Uploaded(chunked bool, size int64) {

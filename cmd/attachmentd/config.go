@@ -35,7 +35,7 @@ type config struct {
 
 	tlsCert, tlsKey, tlsClientCA string
 
-	booking bookingapi.Config // unused with sandbox
+	booking bookingapi.Config // credentials unused with sandbox
 }
 
 // flagEnv names the environment variable of each flag that has one.
@@ -57,6 +57,9 @@ var flagEnv = map[string]string{
 	"tls-cert":                 "ATTACHMENTD_TLS_CERT",
 	"tls-key":                  "ATTACHMENTD_TLS_KEY",
 	"tls-client-ca":            "ATTACHMENTD_TLS_CLIENT_CA",
+	"booking-max-in-flight":    "ATTACHMENTD_BOOKING_MAX_IN_FLIGHT",
+	"booking-response-timeout": "ATTACHMENTD_BOOKING_RESPONSE_TIMEOUT",
+	"booking-request-timeout":  "ATTACHMENTD_BOOKING_REQUEST_TIMEOUT",
 }
 
 // parseConfig reads the flags in args and the variables through getenv.
@@ -89,6 +92,9 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate file: serve TLS instead of plaintext h2c (needs --tls-key)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
 	fs.StringVar(&cfg.tlsClientCA, "tls-client-ca", "", "PEM CA bundle: require client certificates signed by it (mutual TLS; needs --tls-cert)")
+	fs.IntVar(&cfg.booking.MaxInFlight, "booking-max-in-flight", bookingapi.DefaultMaxInFlight, "most requests in flight to Booking at once, across all calls; the others wait within their deadlines")
+	fs.DurationVar(&cfg.booking.ResponseTimeout, "booking-response-timeout", bookingapi.DefaultResponseTimeout, "how long one attempt waits for Booking's response headers, then as long again for the body, before it counts as lost")
+	fs.DurationVar(&cfg.booking.RequestTimeout, "booking-request-timeout", bookingapi.DefaultRequestTimeout, "the most one request to Booking may take with its retries, when the caller's deadline is later or unset; then UNAVAILABLE")
 	fs.VisitAll(func(f *flag.Flag) {
 		if env, ok := flagEnv[f.Name]; ok {
 			f.Usage += " (env " + env + ")"
@@ -147,11 +153,12 @@ func (cfg *config) complete(getenv func(string) string) error {
 	if cfg.maxUploadMemoryBytes < 0 {
 		return errors.New("--max-upload-memory must not be negative")
 	}
-	cfg.booking = bookingapi.Config{
-		BaseURL:  getenv("BOOKING_API_URL"),
-		AuthURL:  getenv("BOOKING_AUTH_URL"),
-		ClientID: getenv("BOOKING_CLIENT_ID"),
+	if cfg.booking.MaxInFlight <= 0 || cfg.booking.ResponseTimeout <= 0 || cfg.booking.RequestTimeout <= 0 {
+		return errors.New("--booking-max-in-flight, --booking-response-timeout and --booking-request-timeout must be positive")
 	}
+	cfg.booking.BaseURL = getenv("BOOKING_API_URL")
+	cfg.booking.AuthURL = getenv("BOOKING_AUTH_URL")
+	cfg.booking.ClientID = getenv("BOOKING_CLIENT_ID")
 	secret, err := clientSecret(getenv)
 	if err != nil {
 		return err

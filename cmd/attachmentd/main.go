@@ -77,12 +77,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		defer stopSandbox()
 	}
-	cfg.booking.HTTPClient = &http.Client{Transport: tracing.Transport(http.DefaultTransport), Timeout: 60 * time.Second}
+	// No client timeout: bookingapi bounds each attempt and each request.
+	cfg.booking.HTTPClient = &http.Client{Transport: tracing.Transport(bookingapi.NewTransport(cfg.booking.MaxInFlight))}
 	cfg.booking.Observer = metrics
+	cfg.booking.Logger = logger
 	booking, err := bookingapi.New(cfg.booking)
 	if err != nil {
 		return err
 	}
+	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "attachmentd_booking_requests_in_flight",
+		Help: "Requests to Booking in flight now, at most --booking-max-in-flight.",
+	}, func() float64 { return float64(booking.InFlight()) }))
 	svc := service.New(booking, service.Options{Logger: logger, Metrics: metrics, MaxUploadBytes: cfg.maxUploadMemoryBytes})
 
 	srv, err := newServer(cfg, svc, logger, registry, tracing)

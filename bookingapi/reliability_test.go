@@ -1,0 +1,354 @@
+package bookingapi
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/booking-attachment-gateway/gateway/bookingapi/sandbox"
+)
+
+// closedURL returns the URL of a port on which nothing listens any more.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + lis.Addr().String()
+	lis.Close()
+	return url
+}
+
+// TestOutcomes checks what a failed request reports about what Booking may
+// have done, and that each policy sends it again only after the outcomes it
+// allows: a post that a guest would see (resendUnlessProcessed) is never
+// sent twice once Booking may have processed it.
+func TestOutcomes(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		fault       sandbox.Fault
+		unreachable bool // Booking's port is closed
+		wantOutcome Outcome
+		wantKind    Kind
+	}{
+		{name: "connection refused", unreachable: true, wantOutcome: OutcomeNotSent, wantKind: KindUnavailable},
+		{name: "dropped after the request was written", fault: sandbox.Fault{Drop: true, Times: 100}, wantOutcome: OutcomeMaybeProcessed, wantKind: KindUnavailable},
+		{name: "429", fault: sandbox.Fault{Status: 429, Times: 100}, wantOutcome: OutcomeRefused, wantKind: KindRateLimited},
+		{name: "503", fault: sandbox.Fault{Status: 503, Times: 100}, wantOutcome: OutcomeRefused, wantKind: KindUnavailable},
+		{name: "507", fault: sandbox.Fault{Status: 507, Times: 100}, wantOutcome: OutcomeRefused, wantKind: KindUnavailable},
+		{name: "500", fault: sandbox.Fault{Status: 500, Times: 100}, wantOutcome: OutcomeMaybeProcessed, wantKind: KindUnavailable},
+		{name: "502", fault: sandbox.Fault{Status: 502, Times: 100}, wantOutcome: OutcomeMaybeProcessed, wantKind: KindUnavailable},
+		{name: "504", fault: sandbox.Fault{Status: 504, Times: 100}, wantOutcome: OutcomeMaybeProcessed, wantKind: KindUnavailable},
+		{name: "no answer in time", fault: sandbox.Fault{Delay: time.Minute, Times: 100}, wantOutcome: OutcomeMaybeProcessed, wantKind: KindUnavailable},
+		{name: "400", fault: sandbox.Fault{Status: 400, Times: 100}, wantOutcome: OutcomeFinal, wantKind: KindInvalidRequest},
+		{name: "404", fault: sandbox.Fault{Status: 404, Times: 100}, wantOutcome: OutcomeFinal, wantKind: KindNotFound},
+	}
+	policies := []struct {
+		name   string
+		resend resend
+	}{
+		{"safe", resendSafe},
+		{"commit", resendCommit},
+		{"unless processed", resendUnlessProcessed},
+	}
+	const attempts = 3
+	for _, tt := range tests {
+		for _, p := range policies {
+			t.Run(tt.name+"/"+p.name, func(t *testing.T) {
+				t.Parallel()
+				env := newSandboxEnv(t, sandbox.Options{}, nil)
+				base := env.url
+				if tt.unreachable {
+					base = closedURL(t)
+				}
+				// The token comes from the sandbox, the request goes to base.
+				c := newTestClient(t, Config{BaseURL: base, AuthURL: env.url + authPath,
+					ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret,
+					HTTPClient: noKeepAlive(), ResponseTimeout: 200 * time.Millisecond,
+					Retry: RetryPolicy{MaxAttempts: attempts, BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}})
+				fault := tt.fault
+				fault.Endpoint = sandbox.EndpointUpload
+				env.sandbox.InjectFault(fault)
+
+				var out struct{ AttachmentID string }
+				_, err := c.do(context.Background(), &request{
+					op: OpUpload, method: http.MethodPost, path: testConv.path("attachments"),
+					body: singleUploadBody(FileHeader{Name: "a.png", Type: "image/png"}, pngFile(10)), resend: p.resend,
+				}, &out)
+				call := fmt.Sprintf("a %s POST with %s", p.name, tt.name)
+				e := asError(t, call, err)
+				env.checkErrorText(t, call, err)
+				if e.Outcome != tt.wantOutcome || e.Kind != tt.wantKind {
+					t.Errorf("%s = %v (Outcome %v, Kind %v), want Outcome %v, Kind %v", call, err, e.Outcome, e.Kind, tt.wantOutcome, tt.wantKind)
+				}
+				wantSent := 1
+				if tt.wantOutcome != OutcomeFinal && p.resend.allows(tt.wantOutcome) {
+					wantSent = attempts
+				}
+				if tt.unreachable {
+					if e.Attempts != wantSent {
+						t.Errorf("%s made %d attempts, want %d", call, e.Attempts, wantSent)
+					}
+					return
+				}
+				if n := len(env.requestsTo(sandbox.EndpointUpload)); n != wantSent || e.Attempts != wantSent {
+					t.Errorf("%s reached Booking %d times (Attempts %d), want %d", call, n, e.Attempts, wantSent)
+				}
+			})
+		}
+	}
+}
+
+// TestHangingBooking checks that a Booking that never answers fails the
+// call with KindUnavailable after the client's own bounds, naming the time
+// waited, while a caller's own deadline comes back as ctx's error.
+func TestHangingBooking(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name            string
+		responseTimeout time.Duration
+		requestTimeout  time.Duration
+		deadline        time.Duration // the caller's; 0: none
+		wantErr         error         // ctx's error, or nil for an *Error
+		wantInText      string
+		wantRequests    int
+	}{
+		{name: "each attempt times out", responseTimeout: 100 * time.Millisecond, requestTimeout: 10 * time.Second,
+			wantInText: "no answer from Booking within 100ms, after 3 attempts", wantRequests: 3},
+		{name: "the request times out", responseTimeout: 10 * time.Second, requestTimeout: 300 * time.Millisecond,
+			wantInText: "no answer from Booking within 300ms, the most one request may take", wantRequests: 1},
+		{name: "the caller's deadline passes first", responseTimeout: 10 * time.Second, requestTimeout: 10 * time.Second,
+			deadline: 300 * time.Millisecond, wantErr: context.DeadlineExceeded, wantRequests: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := newSandboxEnv(t, sandbox.Options{}, nil)
+			env.client = newTestClient(t, Config{BaseURL: env.url, ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret,
+				ResponseTimeout: tt.responseTimeout, RequestTimeout: tt.requestTimeout})
+			ref := env.seed(t, pngFile(10))
+			env.sandbox.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointFileInfo, Delay: time.Hour, Times: 100})
+			ctx := context.Background()
+			if tt.deadline > 0 {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
+				defer cancel()
+			}
+
+			start := time.Now()
+			_, err := env.client.FileInfo(ctx, ref)
+			took := time.Since(start)
+			call := "FileInfo of a Booking that never answers, " + tt.name
+			if tt.wantErr != nil {
+				if err != tt.wantErr {
+					t.Errorf("%s = %v, want %v", call, err, tt.wantErr)
+				}
+			} else {
+				e := asError(t, call, err)
+				if e.Kind != KindUnavailable || e.Outcome != OutcomeMaybeProcessed || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+					t.Errorf("%s = %v (Kind %v, Outcome %v), want KindUnavailable, maybe processed, and no context error", call, err, e.Kind, e.Outcome)
+				}
+				if !strings.Contains(err.Error(), tt.wantInText) {
+					t.Errorf("%s = %q, want it to say %q", call, err, tt.wantInText)
+				}
+			}
+			if took > 5*time.Second {
+				t.Errorf("%s returned after %v, want soon after its bound", call, took)
+			}
+			if n := len(env.requestsTo(sandbox.EndpointFileInfo)); n != tt.wantRequests {
+				t.Errorf("%s sent %d requests, want %d", call, n, tt.wantRequests)
+			}
+		})
+	}
+}
+
+// TestRetryBudgetDuringOutage makes every request fail with 503 and checks
+// that the requests reaching Booking stay within 1.2 times the calls made,
+// sequential or concurrent, and that retries resume once Booking is back.
+func TestRetryBudgetDuringOutage(t *testing.T) {
+	t.Parallel()
+	const calls = 200
+	for _, workers := range []int{1, 16} {
+		t.Run(fmt.Sprintf("%d at a time", workers), func(t *testing.T) {
+			t.Parallel()
+			env := newSandboxEnv(t, sandbox.Options{}, nil)
+			observer := &notRetriedObserver{}
+			env.client = newTestClient(t, Config{BaseURL: env.url, ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret,
+				Observer: observer, Retry: RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}})
+			ref := env.seed(t, pngFile(10))
+			env.sandbox.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointFileInfo, Status: 503, Times: 1 << 30})
+			before := len(env.requestsTo(sandbox.EndpointFileInfo))
+
+			var wg sync.WaitGroup
+			var failed atomic.Int64
+			next := make(chan struct{}, calls)
+			for range calls {
+				next <- struct{}{}
+			}
+			close(next)
+			for range workers {
+				wg.Go(func() {
+					for range next {
+						if _, err := env.client.FileInfo(context.Background(), ref); err != nil {
+							failed.Add(1)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			sent := len(env.requestsTo(sandbox.EndpointFileInfo)) - before
+			t.Logf("%d calls during a 503 outage sent %d requests to Booking", calls, sent)
+			if failed.Load() != calls {
+				t.Errorf("%d of %d calls failed during the outage, want all", failed.Load(), calls)
+			}
+			if sent > calls*12/10 {
+				t.Errorf("%d calls during a 503 outage sent %d requests to Booking, want at most %d", calls, sent, calls*12/10)
+			}
+			if len(observer.reasons()) == 0 {
+				t.Errorf("the Observer heard of no retry denied by the budget")
+			}
+		})
+	}
+
+	t.Run("retries resume after the outage", func(t *testing.T) {
+		t.Parallel()
+		env := newSandboxEnv(t, sandbox.Options{}, nil)
+		env.client = newTestClient(t, Config{BaseURL: env.url, ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret,
+			Retry: RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 5 * time.Millisecond}})
+		ref := env.seed(t, pngFile(10))
+		env.sandbox.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointFileInfo, Status: 503, Times: 30})
+		for range 30 {
+			env.client.FileInfo(context.Background(), ref)
+		}
+		// The default budget: 10 tokens, 0.1 back per success, retries
+		// while more than 5 remain.
+		for range 60 {
+			if _, err := env.client.FileInfo(context.Background(), ref); err != nil {
+				t.Fatalf("FileInfo after the outage = %v, want success", err)
+			}
+		}
+		env.sandbox.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointFileInfo, Status: 503})
+		if _, err := env.client.FileInfo(context.Background(), ref); err != nil {
+			t.Errorf("FileInfo with one 503, once successes refilled the budget = %v, want success after a retry", err)
+		}
+	})
+}
+
+// TestMaxInFlight checks that no more than MaxInFlight requests reach
+// Booking at once, and that the others wait rather than fail.
+func TestMaxInFlight(t *testing.T) {
+	t.Parallel()
+	const limit, calls = 4, 24
+	var now, peak atomic.Int64
+	env := newSandboxEnv(t, sandbox.Options{}, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != authPath {
+				n := now.Add(1)
+				defer now.Add(-1)
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	env.client = newTestClient(t, Config{BaseURL: env.url, ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret,
+		MaxInFlight: limit})
+	ref := env.seed(t, pngFile(10))
+	var wg sync.WaitGroup
+	for range calls {
+		wg.Go(func() {
+			if _, err := env.client.FileInfo(context.Background(), ref); err != nil {
+				t.Errorf("FileInfo = %v, want success", err)
+			}
+		})
+	}
+	wg.Wait()
+	if p := peak.Load(); p > limit || p < 2 {
+		t.Errorf("%d concurrent calls with MaxInFlight %d had %d requests at Booking at once, want at most %d (and more than 1)", calls, limit, p, limit)
+	}
+	if n := env.client.InFlight(); n != 0 {
+		t.Errorf("InFlight() after every call = %d, want 0", n)
+	}
+}
+
+// TestConnectionsAreReused runs 32 calls at a time and counts the
+// connections Booking's side accepts: at least 95% of requests must reuse
+// one.
+func TestConnectionsAreReused(t *testing.T) {
+	t.Parallel()
+	const workers, perWorker = 32, 40
+	sb := sandbox.New(sandbox.Options{})
+	var opened atomic.Int64
+	srv := httptest.NewUnstartedServer(sb)
+	srv.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			opened.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, Config{BaseURL: srv.URL, ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret})
+	file := FileHeader{Name: "a.png", Type: "image/png", Size: 100}
+	a, err := upload(context.Background(), c, testConv, file, pngFile(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := AttachmentRef{PropertyID: testProperty, ConversationID: testConversation, AttachmentID: a.ID}
+	before := opened.Load()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for range perWorker {
+				if _, err := c.FileInfo(context.Background(), ref); err != nil {
+					t.Errorf("FileInfo = %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	requests, conns := workers*perWorker, opened.Load()-before
+	t.Logf("%d requests, %d at a time, opened %d connections", requests, workers, conns)
+	if reused := float64(requests-int(conns)) / float64(requests); reused < 0.95 {
+		t.Errorf("%d requests, %d at a time, opened %d connections: %.1f%% reused one, want at least 95%%", requests, workers, conns, 100*reused)
+	}
+}
+
+// TestHTTP2 checks that the default transport speaks HTTP/2 to a server
+// that offers it over TLS.
+func TestHTTP2(t *testing.T) {
+	t.Parallel()
+	sb := sandbox.New(sandbox.Options{})
+	var protos sync.Map
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		protos.Store(r.Proto, true)
+		sb.ServeHTTP(w, r)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	transport := NewTransport(0)
+	transport.TLSClientConfig = &tls.Config{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs}
+	c := newTestClient(t, Config{BaseURL: srv.URL, ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret,
+		HTTPClient: &http.Client{Transport: transport}})
+	if _, err := upload(context.Background(), c, testConv, FileHeader{Name: "a.png", Type: "image/png", Size: 10}, pngFile(10)); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	protos.Range(func(k, _ any) bool { seen = append(seen, k.(string)); return true })
+	if len(seen) != 1 || seen[0] != "HTTP/2.0" {
+		t.Errorf("the server saw the protocols %q, want only HTTP/2.0", seen)
+	}
+}
