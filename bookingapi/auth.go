@@ -132,8 +132,15 @@ func (s *tokenSource) exchange(ctx context.Context) (string, error) {
 		return "", err
 	}
 
-	// The exchange answers {"jwt", "ruid"} on success and, like the other
-	// endpoints, an envelope with errors and meta.ruid otherwise.
+	token, ruid, err := decodeToken(a)
+	s.client.report(ctx, a, ruid)
+	return token, err
+}
+
+// decodeToken reads the token exchange's answer: {"jwt", "ruid"} on
+// success and, like the other endpoints, an envelope with errors and
+// meta.ruid otherwise.
+func decodeToken(a *answer) (token, ruid string, err error) {
 	var answer struct {
 		JWT    string            `json:"jwt"`
 		RUID   string            `json:"ruid"`
@@ -143,12 +150,10 @@ func (s *tokenSource) exchange(ctx context.Context) (string, error) {
 		} `json:"meta"`
 	}
 	decodeErr := json.Unmarshal(a.body, &answer)
-	ruid := oneLine(answer.RUID)
+	ruid = oneLine(answer.RUID)
 	if ruid == "" {
 		ruid = oneLine(answer.Meta.RUID)
 	}
-	s.client.report(ctx, a, ruid)
-
 	switch {
 	case !a.success():
 		e := statusError(OpTokenExchange, a, answer.Errors, ruid)
@@ -156,11 +161,11 @@ func (s *tokenSource) exchange(ctx context.Context) (string, error) {
 			// Any other refusal means the credentials are wrong.
 			e.Kind = KindUnauthenticated
 		}
-		return "", e
+		return "", ruid, e
 	case decodeErr != nil && a.unframed && truncated(a.body):
-		return "", cutShort(OpTokenExchange, a.status, ruid, len(a.body))
+		return "", ruid, cutShort(OpTokenExchange, a.status, ruid, len(a.body))
 	case decodeErr != nil || answer.JWT == "":
-		return "", unusableAnswer(OpTokenExchange, a.status, ruid, "response has no jwt")
+		return "", ruid, unusableAnswer(OpTokenExchange, a.status, ruid, "response has no jwt")
 	}
-	return answer.JWT, nil
+	return answer.JWT, ruid, nil
 }
