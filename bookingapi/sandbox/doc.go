@@ -35,7 +35,8 @@
 // Each messaging request goes through these checks, in this order, and
 // the first that fails is the answer:
 //
-//   - Injected faults (see Fault), which fire before any check.
+//   - Injected faults (see Fault), which fire before any check; a
+//     Processed fault lets the request through and acts on its answer.
 //   - Authentication (401): "Authorization: Bearer <token>", the scheme
 //     spelled exactly so, with a token this server issued that is
 //     unexpired and not revoked.
@@ -81,8 +82,11 @@
 //
 // # Inspecting and misbehaving
 //
-// Requests, TokenExchanges and Attachment let tests see what the client
-// sent. RevokeTokens and Options.Now test token refresh and expiry.
-// InjectFault makes chosen requests fail with a status, drop the
-// connection, or wait.
+// Requests, TokenExchanges, Attachment and AttachmentIDs let tests see
+// what the client sent and what the server kept. RevokeTokens and
+// Options.Now test token refresh and expiry. InjectFault makes chosen
+// requests misbehave in every way an answer can go wrong: late, never,
+// cut short, lost after the server did the work, replaced by an error
+// envelope or a load balancer's HTML page, padded to a huge size, or with
+// altered data.
 package sandbox

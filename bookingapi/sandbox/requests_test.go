@@ -23,14 +23,14 @@ func TestRequests(t *testing.T) {
 	}{
 		{"upload", func() response {
 			return h.send(http.MethodPost, uploadPath(property, conv), uploadBody("a.png", "image/png", pngFile(10)))
-		}, sandbox.Request{Endpoint: sandbox.EndpointUpload, DecodedBytes: 10, FileSize: 10, Status: 200}},
+		}, sandbox.Request{Endpoint: sandbox.EndpointUpload, DecodedBytes: 10, FileSize: 10, Processed: true, Status: 200}},
 		{"start", func() response {
 			r := h.send(http.MethodPost, chunksPath(property, conv), start)
 			var d chunkData
 			r.data(t, &d)
 			uploadID = *d.UploadID
 			return r
-		}, sandbox.Request{Endpoint: sandbox.EndpointChunks, Action: "start", ChunkNumber: 0, DecodedBytes: 1000, FileSize: 2500, Status: 200}},
+		}, sandbox.Request{Endpoint: sandbox.EndpointChunks, Action: "start", ChunkNumber: 0, DecodedBytes: 1000, FileSize: 2500, Processed: true, Status: 200}},
 		{"resume out of order", func() response {
 			body := file.body(1, uploadID)
 			chunk(body)["chunk_number"] = 5
@@ -44,7 +44,7 @@ func TestRequests(t *testing.T) {
 		{"download", func() response {
 			id = h.upload(conv, pngFile(10))
 			return h.send(http.MethodGet, downloadPath(property, conv, id)+"?from=1&to=5", nil)
-		}, sandbox.Request{Endpoint: sandbox.EndpointDownload, Query: url.Values{"from": {"1"}, "to": {"5"}}, Status: 200}},
+		}, sandbox.Request{Endpoint: sandbox.EndpointDownload, Query: url.Values{"from": {"1"}, "to": {"5"}}, Processed: true, Status: 200}},
 		{"faulted", func() response {
 			h.srv.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointFileInfo, Status: 503})
 			return h.send(http.MethodGet, fileInfoPath(property, conv, id), nil)

@@ -48,9 +48,9 @@ func (s *Server) routes() {
 func (s *Server) route(method, path string, ep Endpoint, serve func(*call)) {
 	s.mux.Handle(method+" "+path, s.handle(ep, serve))
 	s.mux.Handle(path, s.handle(ep, func(c *call) {
-		c.w.Header().Set("Allow", method)
 		c.fail(errorf(http.StatusMethodNotAllowed,
 			"method %s is not allowed on %s: use %s", c.r.Method, c.r.URL.Path, method))
+		c.ans.header.Set("Allow", method)
 	}))
 }
 

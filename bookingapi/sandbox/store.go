@@ -25,6 +25,13 @@ func (s *Server) Attachment(propertyID int64, conversationID, attachmentID strin
 	return f, ok
 }
 
+// AttachmentIDs returns the ids of the attachments stored in a
+// conversation, sorted. Tests count them to find attachments a client
+// committed twice, for instance after an answer was lost.
+func (s *Server) AttachmentIDs(propertyID int64, conversationID string) []string {
+	return s.store.attachmentIDs(propertyID, conversationID)
+}
+
 type attachmentKey struct {
 	propertyID     int64
 	conversationID string
@@ -83,6 +90,19 @@ func (st *store) attachment(k attachmentKey) (File, bool) {
 	defer st.mu.Unlock()
 	f, ok := st.attachments[k]
 	return f, ok
+}
+
+func (st *store) attachmentIDs(propertyID int64, conversationID string) []string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var ids []string
+	for k := range st.attachments {
+		if k.propertyID == propertyID && k.conversationID == conversationID {
+			ids = append(ids, k.attachmentID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // addAttachment stores f in a conversation and returns its new id.
