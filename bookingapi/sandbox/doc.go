@@ -52,7 +52,8 @@
 //     and their signatures in the first bytes, declared sizes that match
 //     the decoded bytes, the 1MB and 10MB limits, the order of chunks and
 //     actions, ranges inside the file.
-//   - Memory (507): storing must not go over Options.MaxStoredBytes.
+//   - Memory (507): storing must not go over Options.MaxStoredBytes; the
+//     message says what holds the memory and to try again later.
 //
 // An upload_id that is unknown in the conversation (never started there,
 // finished, expired or evicted) gets 400, not 404: it is a mistake in the
@@ -61,8 +62,13 @@
 // allowed, as Booking tells clients to start over after an error. An
 // unfinished upload expires one hour after its start, by Options.Now;
 // until it is dropped its bytes count against MaxStoredBytes. When memory
-// is needed, expired uploads go first, then uploads superseded by a later
-// start of the same file in the same conversation.
+// is needed, the server drops expired uploads, then abandoned ones:
+// uploads superseded by a later start of the same file in the same
+// conversation that have had no chunk for a minute, longest idle first.
+// It never drops an upload still in flight, superseded or not, since two
+// clients may be sending the same file at once: a request that does not
+// fit gets 507, not a 400 for an upload_id that the client would take
+// for its own mistake.
 //
 // A download needs from for attachments larger than 1MB; the range it
 // returns is not capped, because Booking's limit is unknown.

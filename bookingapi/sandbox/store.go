@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"bytes"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -52,16 +51,23 @@ type upload struct {
 	next           int64    // the chunk_number expected next
 	chunks         [][]byte // accepted chunks, in order
 	started        time.Time
+	lastChunk      time.Time // when the last chunk was accepted
 
 	// superseded is set when a later start for the same file arrives in
-	// the same conversation: the client has probably given this one up,
-	// so it is the first to go when memory is needed.
+	// the same conversation: the client may have given this one up, or
+	// may be sending both at once.
 	superseded bool
 }
 
 // expired reports whether u has outlived uploadTTL at now.
 func (u *upload) expired(now time.Time) bool {
 	return !now.Before(u.started.Add(uploadTTL))
+}
+
+// abandoned reports whether u is superseded and has had no chunk for
+// abandonedAfter at now: its client has clearly started over.
+func (u *upload) abandoned(now time.Time) bool {
+	return u.superseded && !now.Before(u.lastChunk.Add(abandonedAfter))
 }
 
 // store holds attachments and unfinished uploads within a cap on their
@@ -123,7 +129,7 @@ func (st *store) startUpload(propertyID int64, conversationID string, u *upload)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	// Mark older starts of the same file first, so that this start may
-	// evict them.
+	// evict those that are abandoned.
 	for k, other := range st.uploads {
 		if k.propertyID == propertyID && k.conversationID == conversationID &&
 			other.name == u.name && other.fileType == u.fileType && other.size == u.size {
@@ -134,6 +140,7 @@ func (st *store) startUpload(propertyID int64, conversationID string, u *upload)
 		return "", err
 	}
 	u.started = st.now()
+	u.lastChunk = u.started
 	id := newUUID()
 	st.uploads[uploadKey{propertyID, conversationID, id}] = u
 	return id, nil
@@ -165,6 +172,7 @@ func (st *store) continueUpload(k uploadKey, chunk []byte, finish bool, check fu
 	u.chunks = append(u.chunks, chunk)
 	u.received += int64(len(chunk))
 	u.next++
+	u.lastChunk = st.now()
 	if !finish {
 		return "", nil
 	}
@@ -176,51 +184,4 @@ func (st *store) continueUpload(k uploadKey, chunk []byte, finish bool, check fu
 		Content: bytes.Join(u.chunks, nil),
 	}
 	return attachmentID, nil
-}
-
-// drop forgets the upload k and frees its bytes. st.mu must be held.
-func (st *store) drop(k uploadKey) {
-	st.usedBytes -= st.uploads[k].received
-	delete(st.uploads, k)
-}
-
-// reserve accounts for n more bytes, freeing memory if needed: first
-// expired uploads, then superseded ones, oldest first, except keep. It
-// returns 507 if that is not enough. st.mu must be held.
-func (st *store) reserve(n int64, keep uploadKey) *apiError {
-	if st.usedBytes+n > st.maxBytes {
-		st.evict(n, keep)
-	}
-	if st.usedBytes+n > st.maxBytes {
-		return errorf(http.StatusInsufficientStorage,
-			"insufficient storage: %d more bytes would exceed the sandbox's MaxStoredBytes of %d (%d in use)",
-			n, st.maxBytes, st.usedBytes)
-	}
-	st.usedBytes += n
-	return nil
-}
-
-// evict drops expired uploads, then superseded uploads, oldest first, until
-// n more bytes fit in the cap; it never drops keep. st.mu must be held.
-func (st *store) evict(n int64, keep uploadKey) {
-	now := st.now()
-	var superseded []uploadKey
-	for k, u := range st.uploads {
-		switch {
-		case k == keep:
-		case u.expired(now):
-			st.drop(k)
-		case u.superseded:
-			superseded = append(superseded, k)
-		}
-	}
-	slices.SortFunc(superseded, func(a, b uploadKey) int {
-		return st.uploads[a].started.Compare(st.uploads[b].started)
-	})
-	for _, k := range superseded {
-		if st.usedBytes+n <= st.maxBytes {
-			break
-		}
-		st.drop(k)
-	}
 }
