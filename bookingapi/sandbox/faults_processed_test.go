@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -105,6 +106,25 @@ func TestFaultProcessed(t *testing.T) {
 		// The upload is committed: sending finish again cannot succeed.
 		wantError(t, h.send(http.MethodPost, chunksPath(property, conv), u.body(2, uploadID)),
 			http.StatusBadRequest, "is unknown in this conversation")
+	})
+	t.Run("message posted, answer lost", func(t *testing.T) {
+		h := newHarness(t, sandbox.Options{})
+		photo := h.upload(conv, pngFile(10))
+		h.srv.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointMessages, Processed: true, Drop: true})
+		body := messageBody("Your photo", photo)
+		if _, err := h.sendRaw(freshClient(t, 0), http.MethodPost, conversationPath(property, conv), body); err == nil {
+			t.Fatalf("the client got an answer to a dropped message")
+		}
+		if last := h.lastRequest(); !last.Processed || last.Status != 0 {
+			t.Errorf("logged %+v, want Processed with status 0", last)
+		}
+		// No idempotency key is documented: a client that posts again
+		// shows the guest the message twice.
+		wantOK(t, h.send(http.MethodPost, conversationPath(property, conv), body))
+		got := h.srv.Messages(property, conv)
+		if len(got) != 2 || got[0].Content != "Your photo" || !slices.Equal(got[0].AttachmentIDs, []string{photo}) {
+			t.Errorf("posted %+v, want the lost message and its repeat", got)
+		}
 	})
 	t.Run("token issued, answer lost", func(t *testing.T) {
 		h := newHarness(t, sandbox.Options{})

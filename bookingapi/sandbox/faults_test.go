@@ -167,6 +167,8 @@ func TestFaultDrop(t *testing.T) {
 			func(id string) string { return downloadPath(property, conv, id) }, nil},
 		{"file_info", sandbox.EndpointFileInfo, http.MethodGet,
 			func(id string) string { return fileInfoPath(property, conv, id) }, nil},
+		{"messages", sandbox.EndpointMessages, http.MethodPost,
+			func(string) string { return conversationPath(property, conv) }, messageBody("Your invoice")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -325,12 +325,17 @@ func (h *harness) lastRequest() sandbox.Request {
 
 // Paths of the endpoints for property and conversation.
 
+// conversationPath is also the path messages are posted to.
+func conversationPath(property any, conversation string) string {
+	return fmt.Sprintf("/messaging/properties/%v/conversations/%s", property, url.PathEscape(conversation))
+}
+
 func uploadPath(property any, conversation string) string {
-	return fmt.Sprintf("/messaging/properties/%v/conversations/%s/attachments", property, url.PathEscape(conversation))
+	return conversationPath(property, conversation) + "/attachments"
 }
 
 func chunksPath(property any, conversation string) string {
-	return fmt.Sprintf("/messaging/properties/%v/conversations/%s/attachment_chunks", property, url.PathEscape(conversation))
+	return conversationPath(property, conversation) + "/attachment_chunks"
 }
 
 func downloadPath(property any, conversation, attachment string) string {
@@ -377,6 +382,15 @@ func uploadBody(name, fileType string, content []byte) map[string]any {
 		"file_content": b64(content),
 		"file_size":    len(content),
 	}}
+}
+
+// messageBody returns the body of a message post.
+func messageBody(content string, attachmentIDs ...string) map[string]any {
+	m := map[string]any{"content": content}
+	if attachmentIDs != nil {
+		m["attachment_ids"] = attachmentIDs
+	}
+	return map[string]any{"message": m}
 }
 
 // attachment returns the attachment object of a request body.

@@ -17,6 +17,11 @@ const (
 	// maxBodyBytes caps every request body; a larger body gets 413.
 	maxBodyBytes = 32 << 20
 
+	// maxContentBytes caps a message's content, in bytes of UTF-8. Booking
+	// documents no limit; 64 KiB is far more than a message to a guest
+	// needs.
+	maxContentBytes = 64 << 10
+
 	// uploadTTL is how long an unfinished chunked upload lives after its
 	// start. Booking does not document it; an hour is the token lifetime.
 	uploadTTL = time.Hour
@@ -42,8 +47,8 @@ type Options struct {
 	// MaxStoredBytes caps the decoded bytes held in memory: finished
 	// attachments plus the chunks of unfinished chunked uploads. A request
 	// that would go over it gets 507, after expired and abandoned uploads
-	// are dropped; uploads in flight never are. Zero or negative means
-	// 512 MiB.
+	// are dropped; uploads in flight never are. Posted messages are not
+	// counted. Zero or negative means 512 MiB.
 	MaxStoredBytes int64
 
 	// ClientID and ClientSecret are the credentials the token exchange

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"net/url"
+	"slices"
 	"sync"
 )
 
@@ -33,6 +34,11 @@ type Request struct {
 
 	// Query holds a download's query parameters as received.
 	Query url.Values
+
+	// AttachmentIDs holds a message's attachment_ids as sent, leaving out
+	// elements that are not strings; nil if absent or not an array.
+	// Messages only.
+	AttachmentIDs []string
 
 	// Processed reports whether the endpoint handled the request with
 	// success, so that its effects took place: an attachment stored, a
@@ -93,6 +99,7 @@ func (l *requestLog) all() []Request {
 		if r.Query != nil {
 			r.Query = cloneValues(r.Query)
 		}
+		r.AttachmentIDs = slices.Clone(r.AttachmentIDs)
 		out = append(out, r)
 	}
 	return out

@@ -37,6 +37,11 @@ type attachmentKey struct {
 	attachmentID   string
 }
 
+type conversationKey struct {
+	propertyID     int64
+	conversationID string
+}
+
 type uploadKey struct {
 	propertyID     int64
 	conversationID string
@@ -80,6 +85,10 @@ type store struct {
 	usedBytes   int64
 	attachments map[attachmentKey]File
 	uploads     map[uploadKey]*upload
+
+	// messages holds each conversation's posted messages in posting
+	// order. They are small, and not counted against maxBytes.
+	messages map[conversationKey][]Message
 }
 
 func newStore(maxBytes int64, now func() time.Time) *store {
@@ -88,6 +97,7 @@ func newStore(maxBytes int64, now func() time.Time) *store {
 		maxBytes:    maxBytes,
 		attachments: make(map[attachmentKey]File),
 		uploads:     make(map[uploadKey]*upload),
+		messages:    make(map[conversationKey][]Message),
 	}
 }
 
@@ -184,4 +194,32 @@ func (st *store) continueUpload(k uploadKey, chunk []byte, finish bool, check fu
 		Content: bytes.Join(u.chunks, nil),
 	}
 	return attachmentID, nil
+}
+
+// postMessage stores m, with a new id that it returns, after checking that
+// each of its attachments is stored in the conversation.
+func (st *store) postMessage(propertyID int64, conversationID string, m Message) (string, *apiError) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for i, id := range m.AttachmentIDs {
+		if _, ok := st.attachments[attachmentKey{propertyID, conversationID, id}]; !ok {
+			return "", badRequest("message.attachment_ids[%d] %q is not an attachment of conversation %q of property %d: "+
+				"upload it to this conversation first", i, id, conversationID, propertyID)
+		}
+	}
+	m.ID = newUUID()
+	k := conversationKey{propertyID, conversationID}
+	st.messages[k] = append(st.messages[k], m)
+	return m.ID, nil
+}
+
+// conversationMessages returns copies of a conversation's messages.
+func (st *store) conversationMessages(propertyID int64, conversationID string) []Message {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ms := slices.Clone(st.messages[conversationKey{propertyID, conversationID}])
+	for i := range ms {
+		ms[i].AttachmentIDs = slices.Clone(ms[i].AttachmentIDs)
+	}
+	return ms
 }
