@@ -137,3 +137,67 @@ func TestRequestsArrivalOrder(t *testing.T) {
 		t.Errorf("order %v, want %v", order, want)
 	}
 }
+
+// TestConcurrentUploadsOfOneFile sends one file from two clients at once
+// into a sandbox with room for the file and one more chunk. Whatever the
+// interleaving, one upload finishes and the other is told that its next
+// chunk does not fit (507), never that its upload is unknown.
+func TestConcurrentUploadsOfOneFile(t *testing.T) {
+	const mb = 1000
+	h := newHarness(t, sandbox.Options{MegabyteBytes: mb, MaxStoredBytes: 3500})
+	content := pngFile(2500)
+	type result struct {
+		uploadID, attachmentID string
+		refused                int      // the chunk that got a status other than 200; -1 if none
+		refusal                response // its answer
+	}
+	results := make([]result, 2)
+	t.Run("clients", func(t *testing.T) {
+		for g := range results {
+			t.Run(fmt.Sprint(g), func(t *testing.T) {
+				t.Parallel()
+				h := h.with(t)
+				u := newChunkedUpload(content, mb)
+				res := result{refused: -1}
+				for i := range u.chunks() {
+					r := h.send(http.MethodPost, chunksPath(property, conv), u.body(i, res.uploadID))
+					if r.status != http.StatusOK {
+						res.refused, res.refusal = i, r
+						break
+					}
+					var d chunkData
+					r.data(t, &d)
+					if i == 0 {
+						res.uploadID = *d.UploadID
+					}
+					if d.AttachmentID != nil {
+						res.attachmentID = *d.AttachmentID
+					}
+				}
+				results[g] = res
+			})
+		}
+	})
+	var finished, refused []result
+	for _, res := range results {
+		if res.refused < 0 {
+			finished = append(finished, res)
+		} else {
+			refused = append(refused, res)
+		}
+	}
+	if len(finished) != 1 || len(refused) != 1 {
+		t.Fatalf("%d uploads finished and %d were refused, want 1 and 1: %+v", len(finished), len(refused), results)
+	}
+	if got := h.download(conv, finished[0].attachmentID, "?from=0"); !bytes.Equal(got, content) {
+		t.Errorf("downloaded %d bytes that differ from the %d uploaded", len(got), len(content))
+	}
+	loser := refused[0]
+	if loser.refused != 1 {
+		t.Errorf("chunk %d refused, want chunk 1", loser.refused)
+	}
+	wantError(t, loser.refusal, http.StatusInsufficientStorage, "is full", "try again later")
+	// The refused upload is still there, waiting for room.
+	r := h.send(http.MethodPost, chunksPath(property, conv), newChunkedUpload(content, mb).body(1, loser.uploadID))
+	wantError(t, r, http.StatusInsufficientStorage, "1000 bytes are held by 1 unfinished upload")
+}

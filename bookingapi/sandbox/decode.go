@@ -109,6 +109,31 @@ func (d *decoder) optionalString(o object, member string) string {
 	return ""
 }
 
+// optionalStrings returns the member, an array of strings, or nil if it
+// is absent or null. Elements that are not strings are reported and left
+// out.
+func (d *decoder) optionalStrings(o object, member string) []string {
+	name := o.name(member)
+	switch v := o.value(member).(type) {
+	case nil:
+		return nil
+	case []any:
+		out := make([]string, 0, len(v))
+		for i, e := range v {
+			s, ok := e.(string)
+			if !ok {
+				d.fail(badRequest("%s[%d] must be a JSON string, got %s", name, i, kind(e)))
+				continue
+			}
+			out = append(out, s)
+		}
+		return out
+	default:
+		d.fail(badRequest("%s must be a JSON array of strings, got %s", name, kind(v)))
+		return nil
+	}
+}
+
 // integer returns the required member, which must be a JSON integer. ok is
 // false if it is missing or not an integer.
 func (d *decoder) integer(o object, member string) (n int64, ok bool) {

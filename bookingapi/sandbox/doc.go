@@ -1,12 +1,14 @@
 // Package sandbox emulates, in process, the parts of Booking.com's APIs
-// that the gateway uses: the token exchange and the Messaging API's four
-// attachment endpoints. A Server is an http.Handler: tests serve it with
+// that the gateway uses: the token exchange, the Messaging API's four
+// attachment endpoints, and the message post that sends attachments to
+// the guest. A Server is an http.Handler: tests serve it with
 // httptest.NewServer, and the gateway's --sandbox flag serves it on
 // 127.0.0.1.
 //
 // The emulation follows Booking's reference for the attachment endpoints
-// (single upload, chunked upload, download, file_info) and its
-// token-based authentication page. Its purpose is to be strict: a client
+// (single upload, chunked upload, download, file_info), its
+// token-based authentication page, and what its managing-conversations
+// page says of posting a message. Its purpose is to be strict: a client
 // that passes against the sandbox should pass against Booking, so the
 // sandbox rejects every mistake it can detect, and where Booking's
 // documentation is ambiguous it either takes the stricter reading or lets
@@ -19,6 +21,7 @@
 //	POST /messaging/properties/{property_id}/conversations/{conversation_id}/attachment_chunks
 //	GET  /messaging/properties/{property_id}/conversations/{conversation_id}/attachments/{attachment_id}
 //	GET  /messaging/properties/{property_id}/conversations/{conversation_id}/attachments/{attachment_id}/file_info
+//	POST /messaging/properties/{property_id}/conversations/{conversation_id}
 //
 // The token exchange takes {"client_id", "client_secret"} and answers
 // {"jwt", "ruid"}. Every other answer, errors included, is Booking's
@@ -35,7 +38,8 @@
 // Each messaging request goes through these checks, in this order, and
 // the first that fails is the answer:
 //
-//   - Injected faults (see Fault), which fire before any check.
+//   - Injected faults (see Fault), which fire before any check; a
+//     Processed fault lets the request through and acts on its answer.
 //   - Authentication (401): "Authorization: Bearer <token>", the scheme
 //     spelled exactly so, with a token this server issued that is
 //     unexpired and not revoked.
@@ -50,8 +54,10 @@
 //   - The endpoint's own rules (400): file types (image/jpeg, image/png)
 //     and their signatures in the first bytes, declared sizes that match
 //     the decoded bytes, the 1MB and 10MB limits, the order of chunks and
-//     actions, ranges inside the file.
-//   - Memory (507): storing must not go over Options.MaxStoredBytes.
+//     actions, ranges inside the file; a message's content and
+//     attachment_ids (see below).
+//   - Memory (507): storing must not go over Options.MaxStoredBytes; the
+//     message says what holds the memory and to try again later.
 //
 // An upload_id that is unknown in the conversation (never started there,
 // finished, expired or evicted) gets 400, not 404: it is a mistake in the
@@ -60,11 +66,26 @@
 // allowed, as Booking tells clients to start over after an error. An
 // unfinished upload expires one hour after its start, by Options.Now;
 // until it is dropped its bytes count against MaxStoredBytes. When memory
-// is needed, expired uploads go first, then uploads superseded by a later
-// start of the same file in the same conversation.
+// is needed, the server drops expired uploads, then abandoned ones:
+// uploads superseded by a later start of the same file in the same
+// conversation that have had no chunk for a minute, longest idle first.
+// It never drops an upload still in flight, superseded or not, since two
+// clients may be sending the same file at once: a request that does not
+// fit gets 507, not a 400 for an upload_id that the client would take
+// for its own mistake.
 //
 // A download needs from for attachments larger than 1MB; the range it
 // returns is not capped, because Booking's limit is unknown.
+//
+// A message is {"message": {"content": "...", "attachment_ids": [...]}}.
+// content is required and must hold more than white space; it is capped
+// at 64 KiB of UTF-8, a limit of the sandbox's own, as Booking documents
+// none. attachment_ids is optional: an array of distinct ids, each of an
+// attachment stored in the same conversation of the same property (an
+// attachment of another conversation is unknown here). An attachment may
+// be sent in more than one message. The answer's data is {"message_id",
+// "ok", "guest_has_account"}, the last always false. Messages are not
+// counted against MaxStoredBytes.
 //
 // # Settings
 //
@@ -81,8 +102,12 @@
 //
 // # Inspecting and misbehaving
 //
-// Requests, TokenExchanges and Attachment let tests see what the client
-// sent. RevokeTokens and Options.Now test token refresh and expiry.
-// InjectFault makes chosen requests fail with a status, drop the
-// connection, or wait.
+// Requests, TokenExchanges, Attachment, AttachmentIDs and Messages let
+// tests see what the client sent, what the server kept, and what the
+// guest would see. RevokeTokens and
+// Options.Now test token refresh and expiry. InjectFault makes chosen
+// requests misbehave in every way an answer can go wrong: late, never,
+// cut short, lost after the server did the work, replaced by an error
+// envelope or a load balancer's HTML page, padded to a huge size, or with
+// altered data.
 package sandbox

@@ -1,11 +1,8 @@
 package sandbox
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 )
 
 // envelope is the body of every messaging response, as Booking sends it.
@@ -42,21 +39,6 @@ func errorf(status int, format string, args ...any) *apiError {
 // badRequest returns a 400 apiError.
 func badRequest(format string, args ...any) *apiError {
 	return errorf(http.StatusBadRequest, format, args...)
-}
-
-// writeJSON writes v as the JSON body of a response with the given status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		// Every value written here is built from plain types.
-		panic("sandbox: encoding a response: " + err.Error())
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	w.Write(buf.Bytes())
 }
 
 // okValue is data.ok as this server sends it: the string "true" like

@@ -1,15 +1,30 @@
 package sandbox
 
 import (
-	"net/http"
-	"strings"
 	"sync"
 	"time"
 )
 
-// Fault makes the server misbehave on chosen requests. Faults act before
-// anything else, authentication included, so they also fire on requests
-// that would be rejected.
+// Fault makes the server misbehave on chosen requests: answer with an
+// error, late, never or in part, lose an answer after doing the work, or
+// send an answer other than the one Booking would.
+//
+// A fault that fires acts in two stages. The first decides whether an
+// answer is sent, and which, in this order: Delay waits; Hang never
+// answers; Drop closes the connection; Status replaces the answer with an
+// error (an HTML page with HTML). The second changes the body of the
+// answer that is sent, in this order: Alter, PadBytes, then CutAfter.
+//
+// Without Processed the first stage acts before anything else,
+// authentication included, so a fault also fires on requests that would
+// be rejected; if it leaves the request unanswered (Status 0, neither Hang
+// nor Drop), the request is then handled normally and the second stage
+// acts on the real answer. With Processed the request is handled normally
+// first, so that its effects take place, and both stages then act on its
+// answer.
+//
+// Request logs what the client received: Status 0 and no RUID when
+// nothing was sent.
 //
 // A Drop gives the client a network error, but net/http's Transport
 // silently retries an idempotent request (a GET) whose connection was
@@ -33,23 +48,65 @@ type Fault struct {
 	// requests from the Nth on (0 means 1).
 	Times int
 
-	// Status answers with this HTTP status and an error envelope (with a
-	// ruid) instead of handling the request. 0 handles the request
-	// normally after Delay.
+	// Processed handles the request normally before the fault acts, as if
+	// the fault struck between Booking and the client: the attachment is
+	// stored, the chunk accepted, the token issued, whatever the client
+	// then receives. Request.Processed shows it. With Drop or Hang the
+	// answer is lost after Booking did the work; with Status it is
+	// replaced, as by a proxy that gave up waiting (a 504); with Delay it
+	// comes late.
+	Processed bool
+
+	// Delay waits this long before the rest of the first stage (and, with
+	// Processed, after handling the request). If the client goes away
+	// while waiting, the server stops and answers nothing.
+	Delay time.Duration
+
+	// Hang never answers: the server waits until the client goes away (the
+	// request's context is done), then closes the connection without
+	// writing anything. It takes precedence over Drop and Status. A hung
+	// request keeps httptest.Server's Close waiting for its client, so
+	// give the client a timeout.
+	Hang bool
+
+	// Drop closes the connection without answering. It takes precedence
+	// over Status.
+	Drop bool
+
+	// Status answers with this HTTP status and an error envelope with a
+	// fresh ruid, instead of handling the request or, with Processed,
+	// instead of its real answer. 0 sends the real answer.
 	Status int
+
+	// HTML, with Status, makes the error answer an HTML page
+	// (Content-Type text/html) such as a load balancer sends, with no
+	// envelope and no ruid. It has no effect without Status.
+	HTML bool
 
 	// RetryAfter, if set, is sent as the Retry-After header with Status.
 	// Booking documents no Retry-After, so it is never sent otherwise.
 	RetryAfter string
 
-	// Drop closes the connection without answering instead of handling
-	// the request. It takes precedence over Status.
-	Drop bool
+	// Alter changes a successful answer's data: if the answer's status is
+	// 2xx and its envelope has a data object, that object is decoded as
+	// encoding/json decodes into a map (numbers become float64), passed to
+	// Alter, and encoded again in place of the real data. It changes only
+	// what the client receives, never what the server stores. Other
+	// answers, the token exchange's included, are sent unaltered. Alter is
+	// called on the request's goroutine, so it must be safe for concurrent
+	// use if the fault fires on concurrent requests.
+	Alter func(data map[string]any)
 
-	// Delay waits this long before acting (answering with Status,
-	// dropping, or handling the request). If the client goes away while
-	// waiting, the server stops and answers nothing.
-	Delay time.Duration
+	// PadBytes appends this many spaces after the body's JSON value: the
+	// body stays valid JSON, and Content-Length counts them.
+	PadBytes int
+
+	// CutAfter, if positive and less than the body's length (padding
+	// included), sends only the body's first CutAfter bytes after headers
+	// that announce its full Content-Length, then closes the connection:
+	// net/http clients read io.ErrUnexpectedEOF from the body. Request
+	// logs the status and ruid of the answer that was cut.
+	CutAfter int
 }
 
 // InjectFault adds f. Faults are independent: every fault counts the
@@ -103,38 +160,4 @@ func (l *faultList) fire(ep Endpoint, action string) (Fault, bool) {
 		return Fault{}, false
 	}
 	return *fired, true
-}
-
-// applyFault fires the faults matching this request. It returns true if a
-// fault has answered or dropped the request (or the client went away
-// during its Delay), false if the request is to be handled normally.
-func (c *call) applyFault(action string) bool {
-	f, ok := c.s.faults.fire(c.rec.Endpoint, action)
-	if !ok {
-		return false
-	}
-	if f.Delay > 0 {
-		t := time.NewTimer(f.Delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-c.r.Context().Done():
-			return true
-		}
-	}
-	switch {
-	case f.Drop:
-		// The server closes the connection without writing a response,
-		// and logs nothing for this panic value. The deferred log entry
-		// in handle still records the request, with Status 0.
-		panic(http.ErrAbortHandler)
-	case f.Status != 0:
-		if f.RetryAfter != "" {
-			c.w.Header().Set("Retry-After", f.RetryAfter)
-		}
-		c.fail(errorf(f.Status, "injected fault: %d %s", f.Status,
-			strings.ToLower(http.StatusText(f.Status))))
-		return true
-	}
-	return false
 }

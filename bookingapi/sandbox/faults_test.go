@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -166,22 +167,19 @@ func TestFaultDrop(t *testing.T) {
 			func(id string) string { return downloadPath(property, conv, id) }, nil},
 		{"file_info", sandbox.EndpointFileInfo, http.MethodGet,
 			func(id string) string { return fileInfoPath(property, conv, id) }, nil},
+		{"messages", sandbox.EndpointMessages, http.MethodPost,
+			func(string) string { return conversationPath(property, conv) }, messageBody("Your invoice")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, sandbox.Options{MegabyteBytes: 1000})
 			id := h.upload(conv, pngFile(10))
 			h.srv.InjectFault(sandbox.Fault{Endpoint: tt.endpoint, Drop: true, Status: 500})
-			// net/http retries a GET dropped on a reused connection, so
-			// send on a fresh one.
-			client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-			_, err := h.try(client, tt.method, tt.path(id), tt.body)
+			_, err := h.try(freshClient(t, 0), tt.method, tt.path(id), tt.body)
 			if err == nil {
 				t.Fatalf("no client error for a dropped request")
 			}
-			reqs := h.srv.Requests()
-			last := reqs[len(reqs)-1]
-			if last.Endpoint != tt.endpoint || last.Status != 0 || last.RUID != "" {
+			if last := h.lastRequest(); last.Endpoint != tt.endpoint || last.Status != 0 || last.RUID != "" {
 				t.Errorf("last request %+v, want %s with status 0 and no ruid", last, tt.endpoint)
 			}
 			wantOK(t, h.send(tt.method, tt.path(id), tt.body))
@@ -249,5 +247,101 @@ func TestFaultDelay(t *testing.T) {
 		}
 		// The fault has fired; the next request is handled.
 		wantError(t, h.send(http.MethodGet, fileInfoPath(property, conv, "x"), nil), http.StatusNotFound, "not found")
+	})
+}
+
+// TestFaultCountingAnyKind checks that Nth and Times count the same for
+// every kind of fault.
+func TestFaultCountingAnyKind(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault sandbox.Fault
+		want  string // the outcome of a faulted request
+	}{
+		{"hang", sandbox.Fault{Hang: true}, "no answer"},
+		{"drop after handling", sandbox.Fault{Processed: true, Drop: true}, "no answer"},
+		{"cut", sandbox.Fault{CutAfter: 5}, "200 cut"},
+		{"html", sandbox.Fault{Status: 502, HTML: true}, "502 html"},
+		{"status after handling", sandbox.Fault{Processed: true, Status: 504}, "504"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, sandbox.Options{})
+			path := fileInfoPath(property, conv, h.upload(conv, pngFile(10)))
+			f := tt.fault
+			f.Endpoint, f.Nth, f.Times = sandbox.EndpointFileInfo, 2, 2
+			h.srv.InjectFault(f)
+			client := freshClient(t, 200*time.Millisecond)
+			for i, want := range []string{"200", tt.want, tt.want, "200"} {
+				if got := outcome(h.sendRaw(client, http.MethodGet, path, nil)); got != want {
+					t.Errorf("request %d: %s, want %s", i+1, got, want)
+				}
+			}
+		})
+	}
+}
+
+func TestFaultHang(t *testing.T) {
+	tests := []struct {
+		name       string
+		fault      sandbox.Fault
+		wantStored int // attachments stored by the hung upload
+	}{
+		{"before handling", sandbox.Fault{Hang: true}, 0},
+		{"after handling", sandbox.Fault{Hang: true, Processed: true}, 1},
+		{"over Drop and Status", sandbox.Fault{Hang: true, Drop: true, Status: 500}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t, sandbox.Options{})
+			f := tt.fault
+			f.Endpoint = sandbox.EndpointUpload
+			h.srv.InjectFault(f)
+			_, err := h.sendRaw(freshClient(t, 200*time.Millisecond), http.MethodPost, uploadPath(property, conv),
+				uploadBody("a.png", "image/png", pngFile(10)))
+			if ne, ok := errors.AsType[net.Error](err); !ok || !ne.Timeout() {
+				t.Fatalf("client error %v, want a timeout", err)
+			}
+			// The server stops hanging once the client has gone: the
+			// request is logged, unanswered.
+			waitFor(t, func() bool { return len(h.srv.Requests()) == 2 })
+			wantProcessed := tt.wantStored > 0
+			if last := h.lastRequest(); last.Status != 0 || last.RUID != "" || last.Processed != wantProcessed {
+				t.Errorf("logged %+v, want status 0, no ruid, Processed %v", last, wantProcessed)
+			}
+			if got := h.srv.AttachmentIDs(property, conv); len(got) != tt.wantStored {
+				t.Errorf("stored attachments %v, want %d", got, tt.wantStored)
+			}
+		})
+	}
+	t.Run("until the client cancels", func(t *testing.T) {
+		h := newHarness(t, sandbox.Options{})
+		h.srv.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointUpload, Processed: true, Hang: true})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		req := h.request(http.MethodPost, uploadPath(property, conv), uploadBody("a.png", "image/png", pngFile(10)))
+		errc := make(chan error, 1)
+		go func() {
+			resp, err := h.client.Do(req.WithContext(ctx))
+			if err == nil {
+				resp.Body.Close()
+			}
+			errc <- err
+		}()
+		// Once the upload is stored the server is hanging; it still is a
+		// while later.
+		waitFor(t, func() bool { return len(h.srv.AttachmentIDs(property, conv)) == 1 })
+		time.Sleep(100 * time.Millisecond)
+		if n := len(h.srv.Requests()); n != 1 {
+			t.Fatalf("%d requests logged while the upload hangs, want 1 (the token exchange)", n)
+		}
+		cancel()
+		if err := <-errc; !errors.Is(err, context.Canceled) {
+			t.Errorf("client error %v, want context.Canceled", err)
+		}
+		waitFor(t, func() bool { return len(h.srv.Requests()) == 2 })
+		if last := h.lastRequest(); last.Status != 0 || !last.Processed {
+			t.Errorf("logged %+v, want status 0 and Processed", last)
+		}
 	})
 }

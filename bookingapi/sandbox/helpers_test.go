@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -141,6 +142,12 @@ func (h *harness) send(method, path string, body any, opts ...option) response {
 // try is send returning the transport error.
 func (h *harness) try(client *http.Client, method, path string, body any, opts ...option) (response, error) {
 	h.t.Helper()
+	return h.roundTrip(client, h.request(method, path, body, opts...))
+}
+
+// request returns the request send sends.
+func (h *harness) request(method, path string, body any, opts ...option) *http.Request {
+	h.t.Helper()
 	req, err := http.NewRequest(method, h.url+path, bodyReader(h.t, body))
 	if err != nil {
 		h.t.Fatalf("new request: %v", err)
@@ -152,7 +159,55 @@ func (h *harness) try(client *http.Client, method, path string, body any, opts .
 	for _, o := range opts {
 		o(req)
 	}
-	return h.roundTrip(client, req)
+	return req
+}
+
+// rawResponse is an answer as the client received it, unchecked.
+type rawResponse struct {
+	status  int
+	header  http.Header
+	body    []byte // as much of the body as arrived
+	readErr error  // why the body ended early; nil if it arrived whole
+}
+
+// sendRaw sends the request send sends, with client, and returns the
+// answer without checking it; err is the transport's error, when no
+// answer came.
+func (h *harness) sendRaw(client *http.Client, method, path string, body any) (rawResponse, error) {
+	h.t.Helper()
+	resp, err := client.Do(h.request(method, path, body))
+	if err != nil {
+		return rawResponse{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return rawResponse{status: resp.StatusCode, header: resp.Header, body: b, readErr: err}, nil
+}
+
+// outcome says in a few words what a client got from sendRaw: "no
+// answer", the status with "cut" for a body that ended early or "html"
+// for an HTML page, or else just the status.
+func outcome(r rawResponse, err error) string {
+	switch {
+	case err != nil:
+		return "no answer"
+	case r.readErr != nil:
+		return fmt.Sprintf("%d cut", r.status)
+	case strings.HasPrefix(r.header.Get("Content-Type"), "text/html"):
+		return fmt.Sprintf("%d html", r.status)
+	}
+	return strconv.Itoa(r.status)
+}
+
+// freshClient returns a client that opens a new connection for every
+// request, so that net/http does not silently retry a GET whose
+// connection the server closed, and that gives up after timeout (0 for
+// never).
+func freshClient(t *testing.T, timeout time.Duration) *http.Client {
+	t.Helper()
+	tr := &http.Transport{DisableKeepAlives: true}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: timeout}
 }
 
 func (h *harness) roundTrip(client *http.Client, req *http.Request) (response, error) {
@@ -258,14 +313,29 @@ func wantOK(t *testing.T, r response) {
 	}
 }
 
+// lastRequest returns the last request the sandbox has logged.
+func (h *harness) lastRequest() sandbox.Request {
+	h.t.Helper()
+	reqs := h.srv.Requests()
+	if len(reqs) == 0 {
+		h.t.Fatalf("no request logged")
+	}
+	return reqs[len(reqs)-1]
+}
+
 // Paths of the endpoints for property and conversation.
 
+// conversationPath is also the path messages are posted to.
+func conversationPath(property any, conversation string) string {
+	return fmt.Sprintf("/messaging/properties/%v/conversations/%s", property, url.PathEscape(conversation))
+}
+
 func uploadPath(property any, conversation string) string {
-	return fmt.Sprintf("/messaging/properties/%v/conversations/%s/attachments", property, url.PathEscape(conversation))
+	return conversationPath(property, conversation) + "/attachments"
 }
 
 func chunksPath(property any, conversation string) string {
-	return fmt.Sprintf("/messaging/properties/%v/conversations/%s/attachment_chunks", property, url.PathEscape(conversation))
+	return conversationPath(property, conversation) + "/attachment_chunks"
 }
 
 func downloadPath(property any, conversation, attachment string) string {
@@ -312,6 +382,15 @@ func uploadBody(name, fileType string, content []byte) map[string]any {
 		"file_content": b64(content),
 		"file_size":    len(content),
 	}}
+}
+
+// messageBody returns the body of a message post.
+func messageBody(content string, attachmentIDs ...string) map[string]any {
+	m := map[string]any{"content": content}
+	if attachmentIDs != nil {
+		m["attachment_ids"] = attachmentIDs
+	}
+	return map[string]any{"message": m}
 }
 
 // attachment returns the attachment object of a request body.

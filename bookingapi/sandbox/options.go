@@ -17,9 +17,18 @@ const (
 	// maxBodyBytes caps every request body; a larger body gets 413.
 	maxBodyBytes = 32 << 20
 
+	// maxContentBytes caps a message's content, in bytes of UTF-8. Booking
+	// documents no limit; 64 KiB is far more than a message to a guest
+	// needs.
+	maxContentBytes = 64 << 10
+
 	// uploadTTL is how long an unfinished chunked upload lives after its
 	// start. Booking does not document it; an hour is the token lifetime.
 	uploadTTL = time.Hour
+
+	// abandonedAfter is how long a superseded upload (see upload) may go
+	// without a chunk before it may be evicted to make room.
+	abandonedAfter = time.Minute
 )
 
 // Options configure a Server. Zero values give the defaults documented on
@@ -37,7 +46,9 @@ type Options struct {
 
 	// MaxStoredBytes caps the decoded bytes held in memory: finished
 	// attachments plus the chunks of unfinished chunked uploads. A request
-	// that would go over it gets 507. Zero or negative means 512 MiB.
+	// that would go over it gets 507, after expired and abandoned uploads
+	// are dropped; uploads in flight never are. Posted messages are not
+	// counted. Zero or negative means 512 MiB.
 	MaxStoredBytes int64
 
 	// ClientID and ClientSecret are the credentials the token exchange
@@ -57,8 +68,8 @@ type Options struct {
 	// the string "true", as in Booking's examples (its tables say boolean).
 	BooleanOK bool
 
-	// Now is the clock used for token expiry and upload expiry. Nil means
-	// time.Now.
+	// Now is the clock used for token expiry, upload expiry and how long
+	// an upload has gone without a chunk. Nil means time.Now.
 	Now func() time.Time
 }
 

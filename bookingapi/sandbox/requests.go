@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"net/url"
+	"slices"
 	"sync"
 )
 
@@ -34,12 +35,27 @@ type Request struct {
 	// Query holds a download's query parameters as received.
 	Query url.Values
 
-	// Status is the HTTP status the server answered with; 0 if it sent no
-	// answer (a Drop fault, or the client went away during a Delay).
+	// AttachmentIDs holds a message's attachment_ids as sent, leaving out
+	// elements that are not strings; nil if absent or not an array.
+	// Messages only.
+	AttachmentIDs []string
+
+	// Processed reports whether the endpoint handled the request with
+	// success, so that its effects took place: an attachment stored, a
+	// chunk accepted, a token issued, an attachment or its file_info read.
+	// It is true for a Processed fault's request even when the client got
+	// another answer or none; false for rejected requests and for requests
+	// a fault answered before they were handled.
+	Processed bool
+
+	// Status is the HTTP status of the answer the client received; 0 if
+	// the server sent none (Drop or Hang, or the client went away during a
+	// Delay). An answer cut short by CutAfter keeps its status.
 	Status int
 
-	// RUID is meta.ruid (or ruid, for the token exchange) of the response;
-	// empty if there was none.
+	// RUID is meta.ruid (or ruid, for the token exchange) of the answer
+	// sent, even if CutAfter cut it off; empty if the answer had none (an
+	// HTML page) or none was sent.
 	RUID string
 }
 
@@ -83,6 +99,7 @@ func (l *requestLog) all() []Request {
 		if r.Query != nil {
 			r.Query = cloneValues(r.Query)
 		}
+		r.AttachmentIDs = slices.Clone(r.AttachmentIDs)
 		out = append(out, r)
 	}
 	return out
@@ -98,8 +115,9 @@ func cloneValues(v url.Values) url.Values {
 
 // Requests returns a copy of the requests received so far, in arrival
 // order, across all endpoints and including faulted and rejected ones. A
-// request appears once the server answers it (or, if dropped, is done with
-// it): still-running requests are left out. The log is never trimmed.
+// request appears once the server begins to send its answer (or, if it
+// gets none, once the server is done with it): still-running requests,
+// hung ones included, are left out. The log is never trimmed.
 func (s *Server) Requests() []Request {
 	return s.log.all()
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/booking-attachment-gateway/gateway/bookingapi/sandbox"
@@ -14,6 +15,7 @@ func TestRequests(t *testing.T) {
 	file := newChunkedUpload(pngFile(2500), 1000)
 	start := file.body(0, "")
 	chunk(start)["chunk_number"], chunk(start)["chunk_size"] = "0", "1000"
+	photo := h.upload("photos", pngFile(10))
 	var uploadID string
 	var id string
 	steps := []struct {
@@ -23,14 +25,14 @@ func TestRequests(t *testing.T) {
 	}{
 		{"upload", func() response {
 			return h.send(http.MethodPost, uploadPath(property, conv), uploadBody("a.png", "image/png", pngFile(10)))
-		}, sandbox.Request{Endpoint: sandbox.EndpointUpload, DecodedBytes: 10, FileSize: 10, Status: 200}},
+		}, sandbox.Request{Endpoint: sandbox.EndpointUpload, DecodedBytes: 10, FileSize: 10, Processed: true, Status: 200}},
 		{"start", func() response {
 			r := h.send(http.MethodPost, chunksPath(property, conv), start)
 			var d chunkData
 			r.data(t, &d)
 			uploadID = *d.UploadID
 			return r
-		}, sandbox.Request{Endpoint: sandbox.EndpointChunks, Action: "start", ChunkNumber: 0, DecodedBytes: 1000, FileSize: 2500, Status: 200}},
+		}, sandbox.Request{Endpoint: sandbox.EndpointChunks, Action: "start", ChunkNumber: 0, DecodedBytes: 1000, FileSize: 2500, Processed: true, Status: 200}},
 		{"resume out of order", func() response {
 			body := file.body(1, uploadID)
 			chunk(body)["chunk_number"] = 5
@@ -44,7 +46,14 @@ func TestRequests(t *testing.T) {
 		{"download", func() response {
 			id = h.upload(conv, pngFile(10))
 			return h.send(http.MethodGet, downloadPath(property, conv, id)+"?from=1&to=5", nil)
-		}, sandbox.Request{Endpoint: sandbox.EndpointDownload, Query: url.Values{"from": {"1"}, "to": {"5"}}, Status: 200}},
+		}, sandbox.Request{Endpoint: sandbox.EndpointDownload, Query: url.Values{"from": {"1"}, "to": {"5"}}, Processed: true, Status: 200}},
+		{"message", func() response {
+			return h.send(http.MethodPost, conversationPath(property, "photos"), messageBody("Your photo", photo))
+		}, sandbox.Request{Endpoint: sandbox.EndpointMessages, AttachmentIDs: []string{photo}, Processed: true, Status: 200}},
+		{"unreadable message", func() response {
+			body := map[string]any{"message": map[string]any{"content": "x", "attachment_ids": []any{photo, 7}}}
+			return h.send(http.MethodPost, conversationPath(property, "photos"), body)
+		}, sandbox.Request{Endpoint: sandbox.EndpointMessages, AttachmentIDs: []string{photo}, Status: 400}},
 		{"faulted", func() response {
 			h.srv.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointFileInfo, Status: 503})
 			return h.send(http.MethodGet, fileInfoPath(property, conv, id), nil)
@@ -84,9 +93,12 @@ func TestRequests(t *testing.T) {
 			if r.Query != nil {
 				r.Query.Set("from", "999")
 			}
+			if r.AttachmentIDs != nil {
+				r.AttachmentIDs[0] = "999"
+			}
 		}
 		for _, r := range h.srv.Requests() {
-			if r.Status == 999 || r.Query.Get("from") == "999" {
+			if r.Status == 999 || r.Query.Get("from") == "999" || slices.Contains(r.AttachmentIDs, "999") {
 				t.Errorf("Requests() shares its records: %+v", r)
 			}
 		}

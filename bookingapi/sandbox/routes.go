@@ -23,6 +23,10 @@ const (
 	// EndpointFileInfo is GET
 	// /messaging/properties/{property_id}/conversations/{conversation_id}/attachments/{attachment_id}/file_info.
 	EndpointFileInfo Endpoint = "file_info"
+	// EndpointMessages is POST
+	// /messaging/properties/{property_id}/conversations/{conversation_id},
+	// which posts a message to the guest.
+	EndpointMessages Endpoint = "messages"
 )
 
 const (
@@ -40,6 +44,7 @@ func (s *Server) routes() {
 	s.route(http.MethodPost, chunksPath, EndpointChunks, s.serveChunks)
 	s.route(http.MethodGet, downloadPath, EndpointDownload, s.serveDownload)
 	s.route(http.MethodGet, fileInfoPath, EndpointFileInfo, s.serveFileInfo)
+	s.route(http.MethodPost, conversationPath, EndpointMessages, s.serveMessages)
 	s.mux.HandleFunc("/", s.unrouted)
 }
 
@@ -48,9 +53,9 @@ func (s *Server) routes() {
 func (s *Server) route(method, path string, ep Endpoint, serve func(*call)) {
 	s.mux.Handle(method+" "+path, s.handle(ep, serve))
 	s.mux.Handle(path, s.handle(ep, func(c *call) {
-		c.w.Header().Set("Allow", method)
 		c.fail(errorf(http.StatusMethodNotAllowed,
 			"method %s is not allowed on %s: use %s", c.r.Method, c.r.URL.Path, method))
+		c.ans.header.Set("Allow", method)
 	}))
 }
 

@@ -2,6 +2,7 @@ package sandbox_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -27,6 +28,8 @@ func TestRouting(t *testing.T) {
 		{"PUT chunks", http.MethodPut, chunksPath(property, conv), 405, "POST"},
 		{"POST download", http.MethodPost, downloadPath(property, conv, id), 405, "GET"},
 		{"DELETE file_info", http.MethodDelete, fileInfoPath(property, conv, id), 405, "GET"},
+		{"GET messages", http.MethodGet, conversationPath(property, conv), 405, "POST"},
+		{"conversation with a trailing slash", http.MethodPost, conversationPath(property, conv) + "/", 404, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,6 +53,7 @@ func TestPropertyID(t *testing.T) {
 		{"chunks", http.MethodPost, chunksPath(property, conv), newChunkedUpload(pngFile(2_500_000), 1_000_000).body(0, "")},
 		{"download", http.MethodGet, downloadPath(property, conv, id), nil},
 		{"file_info", http.MethodGet, fileInfoPath(property, conv, id), nil},
+		{"messages", http.MethodPost, conversationPath(property, conv), messageBody("Your invoice", id)},
 	}
 	tests := []struct {
 		name, propertyID string
@@ -78,9 +82,13 @@ func TestPropertyID(t *testing.T) {
 func TestRequestBody(t *testing.T) {
 	h := newHarness(t, sandbox.Options{})
 	good := uploadBody("a.png", "image/png", pngFile(100))
-	endpoints := []struct{ name, path string }{
-		{"upload", uploadPath(property, conv)},
-		{"chunks", chunksPath(property, conv)},
+	endpoints := []struct {
+		name, path string
+		root       string // the body's one member
+	}{
+		{"upload", uploadPath(property, conv), "attachment"},
+		{"chunks", chunksPath(property, conv), "attachment"},
+		{"messages", conversationPath(property, conv), "message"},
 	}
 	tests := []struct {
 		name       string
@@ -99,13 +107,23 @@ func TestRequestBody(t *testing.T) {
 		{"null", `null`, nil, 400, "must be a JSON object, got null"},
 		{"too large", strings.Repeat(" ", 32<<20+1), nil, 413, "larger than 33554432 bytes"},
 		{"form feed after the object", "{}\f", nil, 400, "not valid JSON"},
-		{"no attachment", `{"Attachment": {}}`, nil, 400, "attachment is required"},
-		{"attachment not an object", `{"attachment": "x"}`, nil, 400, "attachment must be a JSON object, got string"},
 	}
 	for _, ep := range endpoints {
+		capitalized := strings.ToUpper(ep.root[:1]) + ep.root[1:]
+		rootTests := []struct {
+			name, body, wantMsg string
+		}{
+			{"no " + ep.root, fmt.Sprintf(`{%q: {}}`, capitalized), ep.root + " is required"},
+			{ep.root + " not an object", fmt.Sprintf(`{%q: "x"}`, ep.root), ep.root + " must be a JSON object, got string"},
+		}
 		for _, tt := range tests {
 			t.Run(ep.name+"/"+tt.name, func(t *testing.T) {
 				wantError(t, h.send(http.MethodPost, ep.path, tt.body, tt.opts...), tt.wantStatus, tt.wantMsg)
+			})
+		}
+		for _, tt := range rootTests {
+			t.Run(ep.name+"/"+tt.name, func(t *testing.T) {
+				wantError(t, h.send(http.MethodPost, ep.path, tt.body), http.StatusBadRequest, tt.wantMsg)
 			})
 		}
 	}
@@ -160,7 +178,8 @@ func TestBooleanOK(t *testing.T) {
 			var finished chunkData
 			responses[2].data(t, &finished)
 			responses = append(responses,
-				h.send(http.MethodGet, downloadPath(property, conv, *finished.AttachmentID)+"?from=0", nil))
+				h.send(http.MethodGet, downloadPath(property, conv, *finished.AttachmentID)+"?from=0", nil),
+				h.send(http.MethodPost, conversationPath(property, conv), messageBody("Your photo", *finished.AttachmentID)))
 			for i, r := range responses {
 				wantOK(t, r)
 				var d struct {

@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"bytes"
-	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -25,10 +24,22 @@ func (s *Server) Attachment(propertyID int64, conversationID, attachmentID strin
 	return f, ok
 }
 
+// AttachmentIDs returns the ids of the attachments stored in a
+// conversation, sorted. Tests count them to find attachments a client
+// committed twice, for instance after an answer was lost.
+func (s *Server) AttachmentIDs(propertyID int64, conversationID string) []string {
+	return s.store.attachmentIDs(propertyID, conversationID)
+}
+
 type attachmentKey struct {
 	propertyID     int64
 	conversationID string
 	attachmentID   string
+}
+
+type conversationKey struct {
+	propertyID     int64
+	conversationID string
 }
 
 type uploadKey struct {
@@ -45,16 +56,23 @@ type upload struct {
 	next           int64    // the chunk_number expected next
 	chunks         [][]byte // accepted chunks, in order
 	started        time.Time
+	lastChunk      time.Time // when the last chunk was accepted
 
 	// superseded is set when a later start for the same file arrives in
-	// the same conversation: the client has probably given this one up,
-	// so it is the first to go when memory is needed.
+	// the same conversation: the client may have given this one up, or
+	// may be sending both at once.
 	superseded bool
 }
 
 // expired reports whether u has outlived uploadTTL at now.
 func (u *upload) expired(now time.Time) bool {
 	return !now.Before(u.started.Add(uploadTTL))
+}
+
+// abandoned reports whether u is superseded and has had no chunk for
+// abandonedAfter at now: its client has clearly started over.
+func (u *upload) abandoned(now time.Time) bool {
+	return u.superseded && !now.Before(u.lastChunk.Add(abandonedAfter))
 }
 
 // store holds attachments and unfinished uploads within a cap on their
@@ -67,6 +85,10 @@ type store struct {
 	usedBytes   int64
 	attachments map[attachmentKey]File
 	uploads     map[uploadKey]*upload
+
+	// messages holds each conversation's posted messages in posting
+	// order. They are small, and not counted against maxBytes.
+	messages map[conversationKey][]Message
 }
 
 func newStore(maxBytes int64, now func() time.Time) *store {
@@ -75,6 +97,7 @@ func newStore(maxBytes int64, now func() time.Time) *store {
 		maxBytes:    maxBytes,
 		attachments: make(map[attachmentKey]File),
 		uploads:     make(map[uploadKey]*upload),
+		messages:    make(map[conversationKey][]Message),
 	}
 }
 
@@ -83,6 +106,19 @@ func (st *store) attachment(k attachmentKey) (File, bool) {
 	defer st.mu.Unlock()
 	f, ok := st.attachments[k]
 	return f, ok
+}
+
+func (st *store) attachmentIDs(propertyID int64, conversationID string) []string {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	var ids []string
+	for k := range st.attachments {
+		if k.propertyID == propertyID && k.conversationID == conversationID {
+			ids = append(ids, k.attachmentID)
+		}
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // addAttachment stores f in a conversation and returns its new id.
@@ -103,7 +139,7 @@ func (st *store) startUpload(propertyID int64, conversationID string, u *upload)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	// Mark older starts of the same file first, so that this start may
-	// evict them.
+	// evict those that are abandoned.
 	for k, other := range st.uploads {
 		if k.propertyID == propertyID && k.conversationID == conversationID &&
 			other.name == u.name && other.fileType == u.fileType && other.size == u.size {
@@ -114,6 +150,7 @@ func (st *store) startUpload(propertyID int64, conversationID string, u *upload)
 		return "", err
 	}
 	u.started = st.now()
+	u.lastChunk = u.started
 	id := newUUID()
 	st.uploads[uploadKey{propertyID, conversationID, id}] = u
 	return id, nil
@@ -145,6 +182,7 @@ func (st *store) continueUpload(k uploadKey, chunk []byte, finish bool, check fu
 	u.chunks = append(u.chunks, chunk)
 	u.received += int64(len(chunk))
 	u.next++
+	u.lastChunk = st.now()
 	if !finish {
 		return "", nil
 	}
@@ -158,49 +196,30 @@ func (st *store) continueUpload(k uploadKey, chunk []byte, finish bool, check fu
 	return attachmentID, nil
 }
 
-// drop forgets the upload k and frees its bytes. st.mu must be held.
-func (st *store) drop(k uploadKey) {
-	st.usedBytes -= st.uploads[k].received
-	delete(st.uploads, k)
-}
-
-// reserve accounts for n more bytes, freeing memory if needed: first
-// expired uploads, then superseded ones, oldest first, except keep. It
-// returns 507 if that is not enough. st.mu must be held.
-func (st *store) reserve(n int64, keep uploadKey) *apiError {
-	if st.usedBytes+n > st.maxBytes {
-		st.evict(n, keep)
-	}
-	if st.usedBytes+n > st.maxBytes {
-		return errorf(http.StatusInsufficientStorage,
-			"insufficient storage: %d more bytes would exceed the sandbox's MaxStoredBytes of %d (%d in use)",
-			n, st.maxBytes, st.usedBytes)
-	}
-	st.usedBytes += n
-	return nil
-}
-
-// evict drops expired uploads, then superseded uploads, oldest first, until
-// n more bytes fit in the cap; it never drops keep. st.mu must be held.
-func (st *store) evict(n int64, keep uploadKey) {
-	now := st.now()
-	var superseded []uploadKey
-	for k, u := range st.uploads {
-		switch {
-		case k == keep:
-		case u.expired(now):
-			st.drop(k)
-		case u.superseded:
-			superseded = append(superseded, k)
+// postMessage stores m, with a new id that it returns, after checking that
+// each of its attachments is stored in the conversation.
+func (st *store) postMessage(propertyID int64, conversationID string, m Message) (string, *apiError) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for i, id := range m.AttachmentIDs {
+		if _, ok := st.attachments[attachmentKey{propertyID, conversationID, id}]; !ok {
+			return "", badRequest("message.attachment_ids[%d] %q is not an attachment of conversation %q of property %d: "+
+				"upload it to this conversation first", i, id, conversationID, propertyID)
 		}
 	}
-	slices.SortFunc(superseded, func(a, b uploadKey) int {
-		return st.uploads[a].started.Compare(st.uploads[b].started)
-	})
-	for _, k := range superseded {
-		if st.usedBytes+n <= st.maxBytes {
-			break
-		}
-		st.drop(k)
+	m.ID = newUUID()
+	k := conversationKey{propertyID, conversationID}
+	st.messages[k] = append(st.messages[k], m)
+	return m.ID, nil
+}
+
+// conversationMessages returns copies of a conversation's messages.
+func (st *store) conversationMessages(propertyID int64, conversationID string) []Message {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	ms := slices.Clone(st.messages[conversationKey{propertyID, conversationID}])
+	for i := range ms {
+		ms[i].AttachmentIDs = slices.Clone(ms[i].AttachmentIDs)
 	}
+	return ms
 }

@@ -16,7 +16,7 @@ type tokenResponse struct {
 // {"client_id": "...", "client_secret": "..."}.
 func (s *Server) serveToken(c *call) {
 	body, readErr := c.readBody()
-	if c.applyFault("") {
+	if !c.fireFault("") {
 		return
 	}
 	if err := checkBody(c.r, readErr); err != nil {
@@ -29,7 +29,7 @@ func (s *Server) serveToken(c *call) {
 	}
 	ruid := newRUID()
 	tok := s.tokens.issue(s.opts.Now(), s.opts.TokenTTL)
-	c.answer(http.StatusOK, ruid, tokenResponse{JWT: tok, RUID: ruid})
+	c.done(newAnswer(http.StatusOK, ruid, tokenResponse{JWT: tok, RUID: ruid}))
 }
 
 // checkCredentials returns nil if body holds the accepted client_id and

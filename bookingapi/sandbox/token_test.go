@@ -113,6 +113,7 @@ func TestAuthentication(t *testing.T) {
 		{"chunks", http.MethodPost, chunksPath(property, conv), newChunkedUpload(pngFile(2_500_000), 1_000_000).body(0, "")},
 		{"download", http.MethodGet, downloadPath(property, conv, id), nil},
 		{"file_info", http.MethodGet, fileInfoPath(property, conv, id), nil},
+		{"messages", http.MethodPost, conversationPath(property, conv), messageBody("Your invoice", id)},
 	}
 	tests := []struct {
 		name    string
