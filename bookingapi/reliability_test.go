@@ -1,10 +1,14 @@
 package bookingapi
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -350,5 +354,217 @@ func TestHTTP2(t *testing.T) {
 	protos.Range(func(k, _ any) bool { seen = append(seen, k.(string)); return true })
 	if len(seen) != 1 || seen[0] != "HTTP/2.0" {
 		t.Errorf("the server saw the protocols %q, want only HTTP/2.0", seen)
+	}
+}
+
+// TestCutOffAnswersAreRetried cuts answers off mid-read, once and always,
+// on every kind of GET and on the token exchange: a cut is a lost answer,
+// retried like a network error, and never an internal error.
+func TestCutOffAnswersAreRetried(t *testing.T) {
+	t.Parallel()
+	const size = 2_500_000 // three ranges
+	tests := []struct {
+		name     string
+		endpoint sandbox.Endpoint
+		cutAfter int
+	}{
+		{"download range", sandbox.EndpointDownload, 1000},
+		{"download range at its first byte", sandbox.EndpointDownload, 1},
+		{"file_info", sandbox.EndpointFileInfo, 20},
+		{"token exchange", sandbox.EndpointToken, 10},
+	}
+	for _, tt := range tests {
+		for _, times := range []int{1, 100} {
+			t.Run(fmt.Sprintf("%s/%d times", tt.name, times), func(t *testing.T) {
+				t.Parallel()
+				env := newSandboxEnv(t, sandbox.Options{}, nil)
+				content := pngFile(size)
+				ref := env.seed(t, content)
+				c := env.newClient(t) // exchanges its token only now
+				env.sandbox.InjectFault(sandbox.Fault{Endpoint: tt.endpoint, CutAfter: tt.cutAfter, Times: times})
+
+				info, err := c.FileInfo(context.Background(), ref)
+				var got []byte
+				if err == nil {
+					got, err = io.ReadAll(c.NewReader(context.Background(), ref, info.Size, 0, info.Size))
+				}
+				call := fmt.Sprintf("FileInfo and a download with %s cut after %d bytes %d times", tt.name, tt.cutAfter, times)
+				env.checkErrorText(t, call, err)
+				if times == 1 {
+					if err != nil || !bytes.Equal(got, content) {
+						t.Fatalf("%s = %v, %s; want the file after a retry", call, err, bytesDiff(got, content))
+					}
+					return
+				}
+				e := asError(t, call, err)
+				if e.Kind != KindUnavailable || e.Outcome != OutcomeMaybeProcessed || !strings.Contains(e.Error(), "cut off") {
+					t.Errorf("%s = %v (Kind %v, Outcome %v), want KindUnavailable, maybe processed, saying it was cut off", call, err, e.Kind, e.Outcome)
+				}
+				if n := len(env.requestsTo(tt.endpoint)); n < 3 {
+					t.Errorf("%s sent %d requests there, want the retries", call, n)
+				}
+			})
+		}
+	}
+}
+
+// TestRangesMustBeExact alters download answers and checks that a range
+// holding other than what was asked for is DataLoss, whatever to means.
+func TestRangesMustBeExact(t *testing.T) {
+	t.Parallel()
+	const size = 2_500_000
+	appendBytes := func(n int) func(map[string]any) {
+		return func(data map[string]any) {
+			b, _ := base64.StdEncoding.DecodeString(data["file_content"].(string))
+			data["file_content"] = base64.StdEncoding.EncodeToString(append(b, make([]byte, n)...))
+		}
+	}
+	dropBytes := func(n int) func(map[string]any) {
+		return func(data map[string]any) {
+			b, _ := base64.StdEncoding.DecodeString(data["file_content"].(string))
+			data["file_content"] = base64.StdEncoding.EncodeToString(b[:len(b)-n])
+		}
+	}
+	tests := []struct {
+		name  string
+		nth   int // which GET
+		alter func(map[string]any)
+	}{
+		{"bytes appended to the first range", 1, appendBytes(2)},
+		{"bytes appended to the last range", 3, appendBytes(1)},
+		{"a byte missing from the first range", 1, dropBytes(1)},
+		{"a byte missing from the last range", 3, dropBytes(1)},
+		{"a byte appended to the second range", 2, appendBytes(1)},
+	}
+	for _, tt := range tests {
+		for _, setting := range toSettings {
+			t.Run(tt.name+"/"+setting.name, func(t *testing.T) {
+				t.Parallel()
+				env := newSandboxEnv(t, setting.opts, nil)
+				ref := env.seed(t, pngFile(size))
+				env.sandbox.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointDownload, Nth: tt.nth, Alter: tt.alter})
+				_, err := io.ReadAll(env.client.NewReader(context.Background(), ref, size, 0, size))
+				call := "a download with " + tt.name
+				if e := asError(t, call, err); e.Kind != KindDataLoss {
+					t.Errorf("%s = %v (Kind %v), want KindDataLoss", call, err, e.Kind)
+				}
+			})
+		}
+	}
+}
+
+// warnings is a slog handler's output, safe for concurrent writes.
+type warnings struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (w *warnings) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.Write(p)
+}
+
+func (w *warnings) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// commitObserver counts commits sent again.
+type commitObserver struct {
+	nopObserver
+	commits atomic.Int64
+}
+
+func (o *commitObserver) Retried(_ context.Context, r Retry) {
+	if r.Commit {
+		o.commits.Add(1)
+	}
+}
+
+// TestCommitSentAgainAfterALostAnswer loses the answer to a commit after
+// Booking stored the attachment: the upload is committed again, so the
+// caller gets an attachment it can read, and the lost one is an orphan
+// that the Observer and a logged warning (with ruids) report.
+func TestCommitSentAgainAfterALostAnswer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		size  int
+		fault sandbox.Fault
+	}{
+		{"single upload dropped", 1000, sandbox.Fault{Endpoint: sandbox.EndpointUpload, Processed: true, Drop: true}},
+		{"single upload answered 504", 1000, sandbox.Fault{Endpoint: sandbox.EndpointUpload, Processed: true, Status: 504}},
+		{"finish dropped", 2_500_000, sandbox.Fault{Endpoint: sandbox.EndpointChunks, Action: "finish", Processed: true, Drop: true}},
+		{"finish cut off", 2_500_000, sandbox.Fault{Endpoint: sandbox.EndpointChunks, Action: "finish", Processed: true, CutAfter: 30}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			env := newSandboxEnv(t, sandbox.Options{}, nil)
+			observer := &commitObserver{}
+			log := &warnings{}
+			c := newTestClient(t, Config{BaseURL: env.url, ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret,
+				HTTPClient: noKeepAlive(), Observer: observer, Logger: slog.New(slog.NewJSONHandler(log, nil))})
+			env.sandbox.InjectFault(tt.fault)
+			content := pngFile(tt.size)
+			a, err := upload(context.Background(), c, testConv, FileHeader{Name: "a.png", Type: "image/png", Size: int64(tt.size)}, content)
+			if err != nil {
+				t.Fatalf("upload with %s = %v, want success", tt.name, err)
+			}
+			env.checkStored(t, a.ID, content)
+			ids := env.sandbox.AttachmentIDs(testProperty, testConversation)
+			if len(ids) != 2 {
+				t.Errorf("the sandbox holds %d attachments, want 2: the one returned and the orphan", len(ids))
+			}
+			if n := observer.commits.Load(); n != 1 {
+				t.Errorf("the Observer heard of %d commits sent again, want 1", n)
+			}
+			text := log.String()
+			if !strings.Contains(text, "orphan") || !strings.Contains(text, `"level":"WARN"`) {
+				t.Errorf("the log = %s, want a warning about an orphan", text)
+			}
+			if tt.size > MaxChunkBytes && !strings.Contains(text, `"ruids":["`) {
+				t.Errorf("the warning = %s, want the ruids of the upload's chunks", text)
+			}
+		})
+	}
+}
+
+// TestHTMLErrorPages answers with a load balancer's HTML page: the error
+// says so, in one line, and the request is retried by its status.
+func TestHTMLErrorPages(t *testing.T) {
+	t.Parallel()
+	env := newSandboxEnv(t, sandbox.Options{}, nil)
+	ref := env.seed(t, pngFile(10))
+	env.sandbox.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointFileInfo, Status: 502, HTML: true, Times: 100})
+	_, err := env.client.FileInfo(context.Background(), ref)
+	const call = "FileInfo answered by an HTML 502 page"
+	e := asError(t, call, err)
+	env.checkErrorText(t, call, err)
+	if e.Kind != KindUnavailable || e.StatusCode != 502 || !strings.Contains(e.Error(), "HTML page") {
+		t.Errorf("%s = %v (Kind %v), want KindUnavailable, HTTP 502, saying it was an HTML page", call, err, e.Kind)
+	}
+	if n := len(env.requestsTo(sandbox.EndpointFileInfo)); n != fastRetry.MaxAttempts {
+		t.Errorf("%s sent %d requests, want %d", call, n, fastRetry.MaxAttempts)
+	}
+}
+
+// TestHugeAnswer pads an answer past the client's limit: it is refused
+// without being parsed, and not retried.
+func TestHugeAnswer(t *testing.T) {
+	t.Parallel()
+	env := newSandboxEnv(t, sandbox.Options{}, nil)
+	ref := env.seed(t, pngFile(10))
+	env.sandbox.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointFileInfo, PadBytes: maxResponseBytes + 1, Times: 100})
+	_, err := env.client.FileInfo(context.Background(), ref)
+	const call = "FileInfo with an answer over 16 MiB"
+	e := asError(t, call, err)
+	if e.Kind != KindMalformedResponse || !strings.Contains(e.Error(), "larger than") {
+		t.Errorf("%s = %v (Kind %v), want KindMalformedResponse saying it is too large", call, err, e.Kind)
+	}
+	if n := len(env.requestsTo(sandbox.EndpointFileInfo)); n != 1 {
+		t.Errorf("%s sent %d requests, want 1", call, n)
 	}
 }
