@@ -25,7 +25,7 @@
 //
 // The token exchange takes {"client_id", "client_secret"} and answers
 // {"jwt", "ruid"}. Every other answer, errors included, is Booking's
-// envelope:
+// envelope (unless a Fault sends an HTML page):
 //
 //	{"data": {...} | null, "errors": [{"code": 400, "message": "..."}], "warnings": [], "meta": {"ruid": "..."}}
 //

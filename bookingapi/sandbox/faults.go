@@ -50,11 +50,11 @@ type Fault struct {
 
 	// Processed handles the request normally before the fault acts, as if
 	// the fault struck between Booking and the client: the attachment is
-	// stored, the chunk accepted, the token issued, whatever the client
-	// then receives. Request.Processed shows it. With Drop or Hang the
-	// answer is lost after Booking did the work; with Status it is
-	// replaced, as by a proxy that gave up waiting (a 504); with Delay it
-	// comes late.
+	// stored, the chunk accepted, the message posted, the token issued,
+	// whatever the client then receives. Request.Processed shows it. With
+	// Drop or Hang the answer is lost after Booking did the work; with
+	// Status it is replaced, as by a proxy that gave up waiting (a 504);
+	// with Delay it comes late.
 	Processed bool
 
 	// Delay waits this long before the rest of the first stage (and, with
@@ -97,8 +97,9 @@ type Fault struct {
 	// use if the fault fires on concurrent requests.
 	Alter func(data map[string]any)
 
-	// PadBytes appends this many spaces after the body's JSON value: the
-	// body stays valid JSON, and Content-Length counts them.
+	// PadBytes appends this many spaces to the body. After a JSON value
+	// they are white space, so the body stays valid JSON; Content-Length
+	// counts them.
 	PadBytes int
 
 	// CutAfter, if positive and less than the body's length (padding
