@@ -116,5 +116,5 @@ func benchClient(b *testing.B) *bookingapi.Client {
 	b.Helper()
 	srv := httptest.NewServer(sandbox.New(sandbox.Options{MaxStoredBytes: 1 << 40}))
 	b.Cleanup(srv.Close)
-	return bookingClient(b, srv.URL, sandbox.DefaultClientSecret)
+	return bookingClient(b, srv.URL, sandbox.DefaultClientSecret, nil)
 }

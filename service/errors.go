@@ -74,6 +74,9 @@ func bookingStatus(e *bookingapi.Error) error {
 	if e.Message != "" {
 		msg += ": " + e.Message
 	}
+	if e.Attempts > 1 {
+		msg += fmt.Sprintf(", after %d attempts", e.Attempts)
+	}
 	if e.RUID != "" {
 		msg += fmt.Sprintf(" (ruid %s)", e.RUID)
 	}

@@ -73,6 +73,11 @@ type envConfig struct {
 	secret string
 	// maxUploadBytes is the service's upload memory budget; 0: none.
 	maxUploadBytes int64
+	// booking, if set, adjusts the configuration of the service's client
+	// of Booking.
+	booking func(*bookingapi.Config)
+	// serve, if set, serves the sandbox instead of httptest.NewServer.
+	serve func(http.Handler) *httptest.Server
 }
 
 func newEnv(t testing.TB, opts sandbox.Options) *env {
@@ -87,14 +92,18 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 	if cfg.wrap != nil {
 		handler = cfg.wrap(sb)
 	}
-	httpServer := httptest.NewServer(handler)
+	serve := httptest.NewServer
+	if cfg.serve != nil {
+		serve = cfg.serve
+	}
+	httpServer := serve(handler)
 	t.Cleanup(httpServer.Close)
 
 	secret := sandbox.DefaultClientSecret
 	if cfg.secret != "" {
 		secret = cfg.secret
 	}
-	booking := bookingClient(t, httpServer.URL, secret)
+	booking := bookingClient(t, httpServer.URL, secret, cfg.booking)
 	logs := &syncBuffer{}
 	grpcServer := grpc.NewServer()
 	attachmentsv1.RegisterAttachmentServiceServer(grpcServer, service.New(booking, service.Options{
@@ -117,16 +126,21 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 }
 
 // bookingClient returns a Client of the sandbox served at url, with backoffs
-// in the millisecond range that still wait a Retry-After of up to 2s.
-func bookingClient(t testing.TB, url, secret string) *bookingapi.Client {
+// in the millisecond range that still wait a Retry-After of up to 2s, and
+// the configuration adjusted by adjust if it is not nil.
+func bookingClient(t testing.TB, url, secret string, adjust func(*bookingapi.Config)) *bookingapi.Client {
 	t.Helper()
-	client, err := bookingapi.New(bookingapi.Config{
+	cfg := bookingapi.Config{
 		BaseURL:      url,
 		AuthURL:      url + "/token-based-authentication/exchange",
 		ClientID:     sandbox.DefaultClientID,
 		ClientSecret: secret,
 		Retry:        bookingapi.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 2 * time.Second},
-	})
+	}
+	if adjust != nil {
+		adjust(&cfg)
+	}
+	client, err := bookingapi.New(cfg)
 	if err != nil {
 		t.Fatalf("bookingapi.New: %v", err)
 	}

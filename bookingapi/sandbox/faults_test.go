@@ -332,14 +332,17 @@ func TestFaultHang(t *testing.T) {
 		// while later.
 		waitFor(t, func() bool { return len(h.srv.AttachmentIDs(property, conv)) == 1 })
 		time.Sleep(100 * time.Millisecond)
-		if n := len(h.srv.Requests()); n != 1 {
-			t.Fatalf("%d requests logged while the upload hangs, want 1 (the token exchange)", n)
+		if n, pending := len(h.srv.Requests()), h.srv.Pending(); n != 1 || pending != 1 {
+			t.Fatalf("%d requests logged and %d pending while the upload hangs, want 1 (the token exchange) and 1", n, pending)
 		}
 		cancel()
 		if err := <-errc; !errors.Is(err, context.Canceled) {
 			t.Errorf("client error %v, want context.Canceled", err)
 		}
-		waitFor(t, func() bool { return len(h.srv.Requests()) == 2 })
+		waitFor(t, func() bool { return h.srv.Pending() == 0 })
+		if n := len(h.srv.Requests()); n != 2 {
+			t.Fatalf("%d requests logged once none is pending, want 2", n)
+		}
 		if last := h.lastRequest(); last.Status != 0 || !last.Processed {
 			t.Errorf("logged %+v, want status 0 and Processed", last)
 		}

@@ -121,3 +121,24 @@ func cloneValues(v url.Values) url.Values {
 func (s *Server) Requests() []Request {
 	return s.log.all()
 }
+
+// pending counts the requests that arrived and are not recorded yet.
+func (l *requestLog) pending() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, e := range l.entries {
+		if !e.done {
+			n++
+		}
+	}
+	return n
+}
+
+// Pending returns how many requests have arrived that Requests does not
+// show yet: their answers are still to come, or, for requests that get
+// none (a Hang or a Drop), their handlers have not returned. Tests wait for
+// it to reach 0 before they count requests that a client gave up on.
+func (s *Server) Pending() int {
+	return s.log.pending()
+}
