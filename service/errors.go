@@ -10,6 +10,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/booking-attachment-gateway/gateway/bookingapi"
 )
@@ -17,11 +18,13 @@ import (
 // errorDomain names Booking as the source of the errors that carry its ruid.
 const errorDomain = "booking.com"
 
-// toStatus maps the error of an RPC to the status its client sees. It is the
-// only place where errors become gRPC statuses, apart from the input checks
-// that build INVALID_ARGUMENT directly. In order: statuses stay as they are,
-// then the caller's own cancel or deadline, then Booking's errors, then the
-// upload checks; anything else is INTERNAL, its cause logged and not shown.
+// toStatus maps the error of an RPC to the status its client sees. Errors
+// become gRPC statuses here and in undecodable, apart from the input checks
+// that build INVALID_ARGUMENT directly (validate.go's invalid) and the
+// download's OUT_OF_RANGE and DATA_LOSS (download.go). In order: statuses
+// stay as they are, then the caller's own cancel or deadline, then Booking's
+// errors, then the upload's checks and limits; anything else is INTERNAL, its
+// cause logged and not shown.
 func (s *server) toStatus(ctx context.Context, method string, err error) error {
 	if _, ok := status.FromError(err); ok {
 		return err
@@ -41,6 +44,19 @@ func (s *server) toStatus(ctx context.Context, method string, err error) error {
 	}
 	s.log.ErrorContext(ctx, "internal error", "grpc.method", method, "error", err)
 	return status.Error(codes.Internal, "internal error in the attachment gateway")
+}
+
+// undecodable is the status of a request message that protobuf could not
+// decode, for the reason err: the caller sent it, so it is INVALID_ARGUMENT.
+func undecodable(msg any, err error) error {
+	name := fmt.Sprintf("%T", msg)
+	if m, ok := msg.(proto.Message); ok {
+		name = string(m.ProtoReflect().Descriptor().FullName())
+	}
+	// protobuf's errors start with "proto:" and a space that is at times a
+	// no-break space, to discourage matching on them.
+	cause := strings.TrimLeft(strings.TrimPrefix(err.Error(), "proto:"), " \u00a0")
+	return status.Errorf(codes.InvalidArgument, "the message could not be decoded as %s: %s", name, cause)
 }
 
 // bookingStatus maps an error caused by Booking's answer, or by its absence.

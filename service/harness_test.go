@@ -59,6 +59,8 @@ func forEachSetting(t *testing.T, test func(t *testing.T, opts sandbox.Options))
 // service, which calls the sandbox over real HTTP.
 type env struct {
 	sandbox *sandbox.Server
+	addr    string // the service's address
+	conn    *grpc.ClientConn
 	client  attachmentsv1.AttachmentServiceClient
 	logs    *syncBuffer
 }
@@ -96,8 +98,8 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 	}
 	booking := bookingClient(t, httpServer.URL, secret)
 	logs := &syncBuffer{}
-	grpcServer := grpc.NewServer()
-	attachmentsv1.RegisterAttachmentServiceServer(grpcServer, service.New(booking, service.Options{
+	grpcServer := grpc.NewServer(service.ServerOption())
+	service.Register(grpcServer, service.New(booking, service.Options{
 		Logger:         slog.New(slog.NewJSONHandler(logs, nil)),
 		MaxUploadBytes: cfg.maxUploadBytes,
 	}))
@@ -108,12 +110,21 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 	go grpcServer.Serve(lis)
 	t.Cleanup(grpcServer.Stop)
 
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	e := &env{sandbox: sb, addr: lis.Addr().String(), logs: logs}
+	e.conn = e.dial(t)
+	e.client = attachmentsv1.NewAttachmentServiceClient(e.conn)
+	return e
+}
+
+// dial opens a new connection to the service, as another client would.
+func (e *env) dial(t testing.TB) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(e.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatalf("grpc.NewClient: %v", err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &env{sandbox: sb, client: attachmentsv1.NewAttachmentServiceClient(conn), logs: logs}
+	return conn
 }
 
 // bookingClient returns a Client of the sandbox served at url, with retries

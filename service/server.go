@@ -1,7 +1,8 @@
 // Package service implements attachments.v1.AttachmentService on top of
 // Booking's Messaging API: it turns gRPC streams into bookingapi calls and
 // back, validates input before anything reaches Booking, and maps every error
-// to a gRPC status in one place. It knows nothing of HTTP or JSON.
+// to a gRPC status in one place. It knows nothing of HTTP or JSON. Serve it
+// with Register, on a grpc.Server built with ServerOption.
 package service
 
 import (
