@@ -42,6 +42,11 @@ func (s *server) toStatus(ctx context.Context, method string, err error) error {
 	if errors.Is(err, bookingapi.ErrFileTooLarge) || errors.Is(err, bookingapi.ErrSizeMismatch) || errors.Is(err, bookingapi.ErrEmptyFile) {
 		return status.Error(codes.InvalidArgument, strings.TrimPrefix(err.Error(), "bookingapi: "))
 	}
+	if errors.Is(err, errBudgetFull) {
+		// The client may try again shortly, or on another replica.
+		return status.Error(codes.ResourceExhausted,
+			"the gateway holds as many upload bytes as it may (see --max-upload-memory); try again shortly")
+	}
 	s.log.ErrorContext(ctx, "internal error", "grpc.method", method, "error", err)
 	return status.Error(codes.Internal, "internal error in the attachment gateway")
 }

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,6 +64,7 @@ type env struct {
 	conn    *grpc.ClientConn
 	client  attachmentsv1.AttachmentServiceClient
 	logs    *syncBuffer
+	metrics *heldBytes
 }
 
 // envConfig adjusts an env.
@@ -98,9 +100,11 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 	}
 	booking := bookingClient(t, httpServer.URL, secret)
 	logs := &syncBuffer{}
+	metrics := &heldBytes{}
 	grpcServer := grpc.NewServer(service.ServerOption())
 	service.Register(grpcServer, service.New(booking, service.Options{
 		Logger:         slog.New(slog.NewJSONHandler(logs, nil)),
+		Metrics:        metrics,
 		MaxUploadBytes: cfg.maxUploadBytes,
 	}))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -110,7 +114,7 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 	go grpcServer.Serve(lis)
 	t.Cleanup(grpcServer.Stop)
 
-	e := &env{sandbox: sb, addr: lis.Addr().String(), logs: logs}
+	e := &env{sandbox: sb, addr: lis.Addr().String(), logs: logs, metrics: metrics}
 	e.conn = e.dial(t)
 	e.client = attachmentsv1.NewAttachmentServiceClient(e.conn)
 	return e
@@ -126,6 +130,15 @@ func (e *env) dial(t testing.TB) *grpc.ClientConn {
 	t.Cleanup(func() { conn.Close() })
 	return conn
 }
+
+// heldBytes is a service.Metrics that keeps the gauge of upload bytes held.
+type heldBytes struct {
+	held atomic.Int64
+}
+
+func (*heldBytes) Uploaded(bool, int64)          {}
+func (*heldBytes) Downloaded(int64)              {}
+func (m *heldBytes) UploadBytesHeld(delta int64) { m.held.Add(delta) }
 
 // bookingClient returns a Client of the sandbox served at url, with retries
 // in the millisecond range.
@@ -211,7 +224,12 @@ func randomSplit(seed uint64) func(rest int) int {
 
 // upload sends meta, then content in messages cut by split, and closes.
 func (e *env) upload(ctx context.Context, meta *attachmentsv1.UploadMetadata, content []byte, split func(rest int) int) (*attachmentsv1.UploadAttachmentResponse, error) {
-	stream, err := e.client.UploadAttachment(ctx)
+	return uploadWith(ctx, e.client, meta, content, split)
+}
+
+// uploadWith is env.upload through client.
+func uploadWith(ctx context.Context, client attachmentsv1.AttachmentServiceClient, meta *attachmentsv1.UploadMetadata, content []byte, split func(rest int) int) (*attachmentsv1.UploadAttachmentResponse, error) {
+	stream, err := client.UploadAttachment(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -32,9 +32,10 @@ type Options struct {
 	// Metrics counts uploads and downloads. Nil counts nothing.
 	Metrics Metrics
 	// MaxUploadBytes bounds the file bytes all running uploads hold
-	// together; an upload that would go over it fails with
-	// RESOURCE_EXHAUSTED, before anything reaches Booking when its size is
-	// declared. 0 means no bound.
+	// together. An upload reserves its bytes as they arrive, not its
+	// declared size ahead of them, so that a stream that stalls holds only
+	// what it sent; when its next bytes do not fit, it fails with
+	// RESOURCE_EXHAUSTED and commits nothing at Booking. 0 means no bound.
 	MaxUploadBytes int64
 }
 

@@ -60,14 +60,8 @@ func (s *server) upload(ctx context.Context, stream uploadStream) (*attachmentsv
 	if err != nil {
 		return nil, err
 	}
-	// A declared size is reserved whole, so that an upload that cannot be
-	// held is refused before anything reaches Booking; otherwise bytes are
-	// reserved as they arrive.
 	held := &budgetedWriter{budget: s.budget, w: uploader}
 	defer held.release()
-	if err := held.reserveUpTo(meta.GetFileSize()); err != nil {
-		return nil, err
-	}
 	hash := sha256.New()
 	size, err := body.WriteTo(io.MultiWriter(hash, held))
 	if err != nil {

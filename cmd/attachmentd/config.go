@@ -80,7 +80,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "after the drain delay, how long running calls may take to finish before they are cancelled")
 	fs.UintVar(&cfg.maxConcurrentStreams, "max-concurrent-streams", 100, "most concurrent calls on one connection")
 	fs.IntVar(&cfg.maxRecvMsgBytes, "max-recv-msg-size", 4<<20, "largest message accepted from a client, in bytes")
-	fs.Int64Var(&cfg.maxUploadMemoryBytes, "max-upload-memory", 256<<20, "most file bytes all running uploads may hold together; more gets RESOURCE_EXHAUSTED (0: no bound)")
+	fs.Int64Var(&cfg.maxUploadMemoryBytes, "max-upload-memory", 256<<20, "most file bytes all running uploads may hold together, reserved as they arrive; an upload whose next bytes do not fit gets RESOURCE_EXHAUSTED (0: no bound)")
 	fs.DurationVar(&cfg.maxConnectionAge, "max-connection-age", 10*time.Minute, "close connections after this long (with a GOAWAY), so that clients spread over new replicas")
 	fs.DurationVar(&cfg.maxConnectionAgeGrace, "max-connection-age-grace", 2*time.Minute, "how long calls running on a connection closed for its age may take to finish")
 	fs.DurationVar(&cfg.keepaliveTime, "keepalive-time", 2*time.Minute, "ping a client after this long without activity")
