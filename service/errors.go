@@ -47,6 +47,16 @@ func (s *server) toStatus(ctx context.Context, method string, err error) error {
 		return status.Error(codes.ResourceExhausted,
 			"the gateway holds as many upload bytes as it may (see --max-upload-memory); try again shortly")
 	}
+	var idle *idleError
+	if errors.As(err, &idle) {
+		// DEADLINE_EXCEEDED: a time limit ran out before the call could
+		// complete, which is what the code means and how clients take it.
+		// The caller set no deadline, so the message names the gateway's
+		// limit. CANCELLED would say the caller gave up; ABORTED, a
+		// conflict with a concurrent call.
+		return status.Errorf(codes.DeadlineExceeded,
+			"no upload message arrived for %v (the gateway's upload idle timeout); nothing was committed", idle.timeout)
+	}
 	s.log.ErrorContext(ctx, "internal error", "grpc.method", method, "error", err)
 	return status.Error(codes.Internal, "internal error in the attachment gateway")
 }

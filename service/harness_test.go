@@ -77,6 +77,8 @@ type envConfig struct {
 	secret string
 	// maxUploadBytes is the service's upload memory budget; 0: none.
 	maxUploadBytes int64
+	// uploadIdleTimeout is the service's; 0: its default.
+	uploadIdleTimeout time.Duration
 }
 
 func newEnv(t testing.TB, opts sandbox.Options) *env {
@@ -103,9 +105,10 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 	metrics := &heldBytes{}
 	grpcServer := grpc.NewServer(service.ServerOption())
 	service.Register(grpcServer, service.New(booking, service.Options{
-		Logger:         slog.New(slog.NewJSONHandler(logs, nil)),
-		Metrics:        metrics,
-		MaxUploadBytes: cfg.maxUploadBytes,
+		Logger:            slog.New(slog.NewJSONHandler(logs, nil)),
+		Metrics:           metrics,
+		MaxUploadBytes:    cfg.maxUploadBytes,
+		UploadIdleTimeout: cfg.uploadIdleTimeout,
 	}))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -7,6 +7,7 @@ package service
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/booking-attachment-gateway/gateway/bookingapi"
 	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
@@ -37,6 +38,12 @@ type Options struct {
 	// what it sent; when its next bytes do not fit, it fails with
 	// RESOURCE_EXHAUSTED and commits nothing at Booking. 0 means no bound.
 	MaxUploadBytes int64
+	// UploadIdleTimeout is how long an upload waits for its client's next
+	// message, the first one included. When it passes, the upload fails
+	// with DEADLINE_EXCEEDED, gives back what it held and commits nothing
+	// at Booking. Time the service spends sending to Booking does not
+	// count. Zero or less means 30 seconds.
+	UploadIdleTimeout time.Duration
 }
 
 // server is the AttachmentService.
@@ -46,6 +53,7 @@ type server struct {
 	log     *slog.Logger
 	metrics Metrics
 	budget  *uploadBudget
+	idle    time.Duration // Options.UploadIdleTimeout, defaulted
 }
 
 var _ attachmentsv1.AttachmentServiceServer = (*server)(nil)
@@ -58,11 +66,15 @@ func New(booking *bookingapi.Client, opts Options) attachmentsv1.AttachmentServi
 	if opts.Metrics == nil {
 		opts.Metrics = nopMetrics{}
 	}
+	if opts.UploadIdleTimeout <= 0 {
+		opts.UploadIdleTimeout = defaultUploadIdleTimeout
+	}
 	return &server{
 		booking: booking,
 		log:     opts.Logger,
 		metrics: opts.Metrics,
 		budget:  &uploadBudget{limit: opts.MaxUploadBytes, metrics: opts.Metrics},
+		idle:    opts.UploadIdleTimeout,
 	}
 }
 

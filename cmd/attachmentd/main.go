@@ -83,7 +83,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
-	svc := service.New(booking, service.Options{Logger: logger, Metrics: metrics, MaxUploadBytes: cfg.maxUploadMemoryBytes})
+	svc := service.New(booking, service.Options{
+		Logger:            logger,
+		Metrics:           metrics,
+		MaxUploadBytes:    cfg.maxUploadMemoryBytes,
+		UploadIdleTimeout: cfg.uploadIdleTimeout,
+	})
 
 	srv, err := newServer(cfg, svc, logger, registry, tracing)
 	if err != nil {
