@@ -1,11 +1,9 @@
 package service
 
 import (
+	"errors"
 	"io"
 	"sync/atomic"
-
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // uploadBudget bounds the file bytes that running uploads hold: each holds
@@ -16,6 +14,10 @@ type uploadBudget struct {
 	held    atomic.Int64
 	metrics Metrics
 }
+
+// errBudgetFull reports that an upload's next bytes do not fit in the
+// budget.
+var errBudgetFull = errors.New("service: the upload memory budget is full")
 
 // reserve takes n bytes of the budget, or reports that they are not free.
 func (b *uploadBudget) reserve(n int64) bool {
@@ -36,38 +38,23 @@ func (b *uploadBudget) release(n int64) {
 	b.metrics.UploadBytesHeld(-n)
 }
 
-// errBudget is the status of an upload refused for want of memory: the
-// client may try again shortly, or on another replica.
-var errBudget = status.Error(codes.ResourceExhausted,
-	"the gateway holds as many upload bytes as it may (see --max-upload-memory); try again shortly")
-
-// budgetedWriter passes bytes on once the budget holds room for them. The
-// upload gives back what it reserved when it ends.
+// budgetedWriter passes bytes on once the budget holds room for them, and
+// fails with errBudgetFull when it does not. Bytes are reserved as they
+// arrive, never ahead of them, so that a stream that declares a large size
+// and then stalls holds no more than it sent. The upload gives back what it
+// reserved when it ends.
 type budgetedWriter struct {
 	budget   *uploadBudget
 	w        io.Writer
-	written  int64
-	reserved int64 // at least written
-}
-
-// reserveUpTo makes sure that total bytes are reserved.
-func (b *budgetedWriter) reserveUpTo(total int64) error {
-	if extra := total - b.reserved; extra > 0 {
-		if !b.budget.reserve(extra) {
-			return errBudget
-		}
-		b.reserved = total
-	}
-	return nil
+	reserved int64
 }
 
 func (b *budgetedWriter) Write(p []byte) (int, error) {
-	if err := b.reserveUpTo(b.written + int64(len(p))); err != nil {
-		return 0, err
+	if !b.budget.reserve(int64(len(p))) {
+		return 0, errBudgetFull
 	}
-	n, err := b.w.Write(p)
-	b.written += int64(n)
-	return n, err
+	b.reserved += int64(len(p))
+	return b.w.Write(p)
 }
 
 // release gives back everything reserved.

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/protoadapt"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -19,11 +20,13 @@ import (
 // errorDomain names Booking as the source of the errors that carry its ruid.
 const errorDomain = "booking.com"
 
-// toStatus maps the error of an RPC to the status its client sees. It is the
-// only place where errors become gRPC statuses, apart from the input checks
-// that build INVALID_ARGUMENT directly. In order: statuses stay as they are,
-// then the caller's own cancel or deadline, then Booking's errors, then the
-// upload checks; anything else is INTERNAL, its cause logged and not shown.
+// toStatus maps the error of an RPC to the status its client sees. Errors
+// become gRPC statuses here and in undecodable, apart from the input checks
+// that build INVALID_ARGUMENT directly (validate.go's invalid) and the
+// download's OUT_OF_RANGE and DATA_LOSS (download.go). In order: statuses
+// stay as they are, then the caller's own cancel or deadline, then Booking's
+// errors, then the upload's checks and limits; anything else is INTERNAL, its
+// cause logged and not shown.
 func (s *server) toStatus(ctx context.Context, method string, err error) error {
 	if _, ok := status.FromError(err); ok {
 		return err
@@ -41,8 +44,36 @@ func (s *server) toStatus(ctx context.Context, method string, err error) error {
 	if errors.Is(err, bookingapi.ErrFileTooLarge) || errors.Is(err, bookingapi.ErrSizeMismatch) || errors.Is(err, bookingapi.ErrEmptyFile) {
 		return status.Error(codes.InvalidArgument, strings.TrimPrefix(err.Error(), "bookingapi: "))
 	}
+	if errors.Is(err, errBudgetFull) {
+		// The client may try again shortly, or on another replica.
+		return status.Error(codes.ResourceExhausted,
+			"the gateway holds as many upload bytes as it may (see --max-upload-memory); try again shortly")
+	}
+	var idle *idleError
+	if errors.As(err, &idle) {
+		// DEADLINE_EXCEEDED: a time limit ran out before the call could
+		// complete, which is what the code means and how clients take it.
+		// The caller set no deadline, so the message names the gateway's
+		// limit. CANCELLED would say the caller gave up; ABORTED, a
+		// conflict with a concurrent call.
+		return status.Errorf(codes.DeadlineExceeded,
+			"no upload message arrived for %v (the gateway's upload idle timeout); nothing was committed", idle.timeout)
+	}
 	s.log.ErrorContext(ctx, "internal error", "grpc.method", method, "error", err)
 	return status.Error(codes.Internal, "internal error in the attachment gateway")
+}
+
+// undecodable is the status of a request message that protobuf could not
+// decode, for the reason err: the caller sent it, so it is INVALID_ARGUMENT.
+func undecodable(msg any, err error) error {
+	name := fmt.Sprintf("%T", msg)
+	if m, ok := msg.(proto.Message); ok {
+		name = string(m.ProtoReflect().Descriptor().FullName())
+	}
+	// protobuf's errors start with "proto:" and a space that is at times a
+	// no-break space, to discourage matching on them.
+	cause := strings.TrimLeft(strings.TrimPrefix(err.Error(), "proto:"), " \u00a0")
+	return status.Errorf(codes.InvalidArgument, "the message could not be decoded as %s: %s", name, cause)
 }
 
 // bookingStatus maps an error caused by Booking's answer, or by its absence.

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -59,8 +60,11 @@ func forEachSetting(t *testing.T, test func(t *testing.T, opts sandbox.Options))
 // service, which calls the sandbox over real HTTP.
 type env struct {
 	sandbox *sandbox.Server
+	addr    string // the service's address
+	conn    *grpc.ClientConn
 	client  attachmentsv1.AttachmentServiceClient
 	logs    *syncBuffer
+	metrics *heldBytes
 }
 
 // envConfig adjusts an env.
@@ -78,6 +82,8 @@ type envConfig struct {
 	booking func(*bookingapi.Config)
 	// serve, if set, serves the sandbox instead of httptest.NewServer.
 	serve func(http.Handler) *httptest.Server
+	// uploadIdleTimeout is the service's; 0: its default.
+	uploadIdleTimeout time.Duration
 }
 
 func newEnv(t testing.TB, opts sandbox.Options) *env {
@@ -105,10 +111,13 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 	}
 	booking := bookingClient(t, httpServer.URL, secret, cfg.booking)
 	logs := &syncBuffer{}
-	grpcServer := grpc.NewServer()
-	attachmentsv1.RegisterAttachmentServiceServer(grpcServer, service.New(booking, service.Options{
-		Logger:         slog.New(slog.NewJSONHandler(logs, nil)),
-		MaxUploadBytes: cfg.maxUploadBytes,
+	metrics := &heldBytes{}
+	grpcServer := grpc.NewServer(service.ServerOption())
+	service.Register(grpcServer, service.New(booking, service.Options{
+		Logger:            slog.New(slog.NewJSONHandler(logs, nil)),
+		Metrics:           metrics,
+		MaxUploadBytes:    cfg.maxUploadBytes,
+		UploadIdleTimeout: cfg.uploadIdleTimeout,
 	}))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -117,13 +126,31 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 	go grpcServer.Serve(lis)
 	t.Cleanup(grpcServer.Stop)
 
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	e := &env{sandbox: sb, addr: lis.Addr().String(), logs: logs, metrics: metrics}
+	e.conn = e.dial(t)
+	e.client = attachmentsv1.NewAttachmentServiceClient(e.conn)
+	return e
+}
+
+// dial opens a new connection to the service, as another client would.
+func (e *env) dial(t testing.TB) *grpc.ClientConn {
+	t.Helper()
+	conn, err := grpc.NewClient(e.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatalf("grpc.NewClient: %v", err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return &env{sandbox: sb, client: attachmentsv1.NewAttachmentServiceClient(conn), logs: logs}
+	return conn
 }
+
+// heldBytes is a service.Metrics that keeps the gauge of upload bytes held.
+type heldBytes struct {
+	held atomic.Int64
+}
+
+func (*heldBytes) Uploaded(bool, int64)          {}
+func (*heldBytes) Downloaded(int64)              {}
+func (m *heldBytes) UploadBytesHeld(delta int64) { m.held.Add(delta) }
 
 // bookingClient returns a Client of the sandbox served at url, with backoffs
 // in the millisecond range that still wait a Retry-After of up to 2s, and
@@ -214,7 +241,12 @@ func randomSplit(seed uint64) func(rest int) int {
 
 // upload sends meta, then content in messages cut by split, and closes.
 func (e *env) upload(ctx context.Context, meta *attachmentsv1.UploadMetadata, content []byte, split func(rest int) int) (*attachmentsv1.UploadAttachmentResponse, error) {
-	stream, err := e.client.UploadAttachment(ctx)
+	return uploadWith(ctx, e.client, meta, content, split)
+}
+
+// uploadWith is env.upload through client.
+func uploadWith(ctx context.Context, client attachmentsv1.AttachmentServiceClient, meta *attachmentsv1.UploadMetadata, content []byte, split func(rest int) int) (*attachmentsv1.UploadAttachmentResponse, error) {
+	stream, err := client.UploadAttachment(ctx)
 	if err != nil {
 		return nil, err
 	}

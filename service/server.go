@@ -1,11 +1,13 @@
 // Package service implements attachments.v1.AttachmentService on top of
 // Booking's Messaging API: it turns gRPC streams into bookingapi calls and
 // back, validates input before anything reaches Booking, and maps every error
-// to a gRPC status in one place. It knows nothing of HTTP or JSON.
+// to a gRPC status in one place. It knows nothing of HTTP or JSON. Serve it
+// with Register, on a grpc.Server built with ServerOption.
 package service
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/booking-attachment-gateway/gateway/bookingapi"
 	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
@@ -31,10 +33,17 @@ type Options struct {
 	// Metrics counts uploads and downloads. Nil counts nothing.
 	Metrics Metrics
 	// MaxUploadBytes bounds the file bytes all running uploads hold
-	// together; an upload that would go over it fails with
-	// RESOURCE_EXHAUSTED, before anything reaches Booking when its size is
-	// declared. 0 means no bound.
+	// together. An upload reserves its bytes as they arrive, not its
+	// declared size ahead of them, so that a stream that stalls holds only
+	// what it sent; when its next bytes do not fit, it fails with
+	// RESOURCE_EXHAUSTED and commits nothing at Booking. 0 means no bound.
 	MaxUploadBytes int64
+	// UploadIdleTimeout is how long an upload waits for its client's next
+	// message, the first one included. When it passes, the upload fails
+	// with DEADLINE_EXCEEDED, gives back what it held and commits nothing
+	// at Booking. Time the service spends sending to Booking does not
+	// count. Zero or less means 30 seconds.
+	UploadIdleTimeout time.Duration
 }
 
 // server is the AttachmentService.
@@ -44,6 +53,7 @@ type server struct {
 	log     *slog.Logger
 	metrics Metrics
 	budget  *uploadBudget
+	idle    time.Duration // Options.UploadIdleTimeout, defaulted
 }
 
 var _ attachmentsv1.AttachmentServiceServer = (*server)(nil)
@@ -56,11 +66,15 @@ func New(booking *bookingapi.Client, opts Options) attachmentsv1.AttachmentServi
 	if opts.Metrics == nil {
 		opts.Metrics = nopMetrics{}
 	}
+	if opts.UploadIdleTimeout <= 0 {
+		opts.UploadIdleTimeout = defaultUploadIdleTimeout
+	}
 	return &server{
 		booking: booking,
 		log:     opts.Logger,
 		metrics: opts.Metrics,
 		budget:  &uploadBudget{limit: opts.MaxUploadBytes, metrics: opts.Metrics},
+		idle:    opts.UploadIdleTimeout,
 	}
 }
 

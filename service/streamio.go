@@ -11,10 +11,11 @@ const maxDataMessageBytes = 1 << 20
 
 // messageReader reads the file bytes of an upload stream, whose metadata
 // message has already been received. It returns io.EOF when the client closes
-// its stream, and INVALID_ARGUMENT for a second metadata message.
+// its stream, INVALID_ARGUMENT for a second metadata message, and the
+// receiver's *idleError when the client stops sending.
 type messageReader struct {
-	stream uploadStream
-	buf    []byte // the rest of the last data message
+	messages *receiver
+	buf      []byte // the rest of the last data message
 }
 
 func (r *messageReader) Read(p []byte) (int, error) {
@@ -55,7 +56,7 @@ func (r *messageReader) WriteTo(w io.Writer) (int64, error) {
 
 // next receives the next message's bytes.
 func (r *messageReader) next() ([]byte, error) {
-	msg, err := r.stream.Recv()
+	msg, err := r.messages.Recv()
 	if err != nil {
 		return nil, err
 	}

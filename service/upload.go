@@ -27,9 +27,12 @@ func (s *server) UploadAttachment(stream uploadStream) error {
 
 // upload validates the metadata and the file's first bytes, then streams the
 // bytes to Booking while hashing them, and commits only once the client has
-// closed its stream and the declared size and digest hold.
+// closed its stream and the declared size and digest hold. It gives up on a
+// client that sends no message for the idle timeout.
 func (s *server) upload(ctx context.Context, stream uploadStream) (*attachmentsv1.UploadAttachmentResponse, error) {
-	first, err := stream.Recv()
+	messages := newReceiver(stream, s.idle)
+	defer messages.stop()
+	first, err := messages.Recv()
 	if errors.Is(err, io.EOF) {
 		return nil, invalid("the stream ended before the metadata message")
 	}
@@ -44,7 +47,7 @@ func (s *server) upload(ctx context.Context, stream uploadStream) (*attachmentsv
 		return nil, err
 	}
 
-	body := bufio.NewReaderSize(&messageReader{stream: stream}, signaturePeekSize)
+	body := bufio.NewReaderSize(&messageReader{messages: messages}, signaturePeekSize)
 	head, err := body.Peek(signaturePeekSize)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, err
@@ -60,14 +63,8 @@ func (s *server) upload(ctx context.Context, stream uploadStream) (*attachmentsv
 	if err != nil {
 		return nil, err
 	}
-	// A declared size is reserved whole, so that an upload that cannot be
-	// held is refused before anything reaches Booking; otherwise bytes are
-	// reserved as they arrive.
 	held := &budgetedWriter{budget: s.budget, w: uploader}
 	defer held.release()
-	if err := held.reserveUpTo(meta.GetFileSize()); err != nil {
-		return nil, err
-	}
 	hash := sha256.New()
 	size, err := body.WriteTo(io.MultiWriter(hash, held))
 	if err != nil {

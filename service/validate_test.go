@@ -29,7 +29,10 @@ func TestBadUploadReachesBookingWithNothing(t *testing.T) {
 	}{
 		{"no message at all", nil, "metadata"},
 		{"data before metadata", []*attachmentsv1.UploadAttachmentRequest{data(png)}, "first message"},
+		{"a first message with neither part", []*attachmentsv1.UploadAttachmentRequest{{}, data(png)}, "first message"},
 		{"metadata twice", []*attachmentsv1.UploadAttachmentRequest{meta(metadata("a.png", 0)), data(png[:10]), meta(metadata("a.png", 0))}, "only once"},
+		{"metadata twice in a row", []*attachmentsv1.UploadAttachmentRequest{meta(metadata("a.png", 0)), meta(metadata("a.png", 0)), data(png)}, "only once"},
+		{"metadata after the declared bytes", []*attachmentsv1.UploadAttachmentRequest{meta(metadata("a.png", len(png))), data(png), meta(metadata("a.png", 0))}, "only once"},
 		{"zero property", []*attachmentsv1.UploadAttachmentRequest{meta(with(func(m *attachmentsv1.UploadMetadata) { m.PropertyId = 0 })), data(png)}, "property_id"},
 		{"negative property", []*attachmentsv1.UploadAttachmentRequest{meta(with(func(m *attachmentsv1.UploadMetadata) { m.PropertyId = -5 })), data(png)}, "property_id"},
 		{"no conversation", []*attachmentsv1.UploadAttachmentRequest{meta(with(func(m *attachmentsv1.UploadMetadata) { m.ConversationId = "" })), data(png)}, "conversation_id"},
@@ -56,6 +59,7 @@ func TestBadUploadReachesBookingWithNothing(t *testing.T) {
 		{"more bytes than declared", []*attachmentsv1.UploadAttachmentRequest{meta(metadata("a.png", 50)), data(png)}, "declared"},
 		{"fewer bytes than declared", []*attachmentsv1.UploadAttachmentRequest{meta(metadata("a.png", 500)), data(png)}, "declared"},
 		{"a message with neither part", []*attachmentsv1.UploadAttachmentRequest{meta(metadata("a.png", 0)), data(png[:20]), {}}, "neither"},
+		{"a message with neither part before any data", []*attachmentsv1.UploadAttachmentRequest{meta(metadata("a.png", 0)), {}, data(png)}, "neither"},
 	}
 	e := newEnv(t, sandbox.Options{})
 	for _, tt := range tests {

@@ -27,6 +27,7 @@ type config struct {
 	maxConcurrentStreams  uint
 	maxRecvMsgBytes       int
 	maxUploadMemoryBytes  int64
+	uploadIdleTimeout     time.Duration
 	maxConnectionAge      time.Duration
 	maxConnectionAgeGrace time.Duration
 	keepaliveTime         time.Duration
@@ -49,6 +50,7 @@ var flagEnv = map[string]string{
 	"max-concurrent-streams":   "ATTACHMENTD_MAX_CONCURRENT_STREAMS",
 	"max-recv-msg-size":        "ATTACHMENTD_MAX_RECV_MSG_SIZE",
 	"max-upload-memory":        "ATTACHMENTD_MAX_UPLOAD_MEMORY",
+	"upload-idle-timeout":      "ATTACHMENTD_UPLOAD_IDLE_TIMEOUT",
 	"max-connection-age":       "ATTACHMENTD_MAX_CONNECTION_AGE",
 	"max-connection-age-grace": "ATTACHMENTD_MAX_CONNECTION_AGE_GRACE",
 	"keepalive-time":           "ATTACHMENTD_KEEPALIVE_TIME",
@@ -83,7 +85,8 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "after the drain delay, how long running calls may take to finish before they are cancelled")
 	fs.UintVar(&cfg.maxConcurrentStreams, "max-concurrent-streams", 100, "most concurrent calls on one connection")
 	fs.IntVar(&cfg.maxRecvMsgBytes, "max-recv-msg-size", 4<<20, "largest message accepted from a client, in bytes")
-	fs.Int64Var(&cfg.maxUploadMemoryBytes, "max-upload-memory", 256<<20, "most file bytes all running uploads may hold together; more gets RESOURCE_EXHAUSTED (0: no bound)")
+	fs.Int64Var(&cfg.maxUploadMemoryBytes, "max-upload-memory", 256<<20, "most file bytes all running uploads may hold together, reserved as they arrive; an upload whose next bytes do not fit gets RESOURCE_EXHAUSTED (0: no bound)")
+	fs.DurationVar(&cfg.uploadIdleTimeout, "upload-idle-timeout", 30*time.Second, "end an upload whose client sends no message for this long with DEADLINE_EXCEEDED, releasing what it holds; nothing is committed")
 	fs.DurationVar(&cfg.maxConnectionAge, "max-connection-age", 10*time.Minute, "close connections after this long (with a GOAWAY), so that clients spread over new replicas")
 	fs.DurationVar(&cfg.maxConnectionAgeGrace, "max-connection-age-grace", 2*time.Minute, "how long calls running on a connection closed for its age may take to finish")
 	fs.DurationVar(&cfg.keepaliveTime, "keepalive-time", 2*time.Minute, "ping a client after this long without activity")
@@ -152,6 +155,9 @@ func (cfg *config) complete(getenv func(string) string) error {
 	}
 	if cfg.maxUploadMemoryBytes < 0 {
 		return errors.New("--max-upload-memory must not be negative")
+	}
+	if cfg.uploadIdleTimeout <= 0 {
+		return errors.New("--upload-idle-timeout must be positive")
 	}
 	if cfg.booking.MaxInFlight <= 0 || cfg.booking.ResponseTimeout <= 0 || cfg.booking.RequestTimeout <= 0 {
 		return errors.New("--booking-max-in-flight, --booking-response-timeout and --booking-request-timeout must be positive")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
+
+	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
 )
 
 // A message over --max-recv-msg-size is refused with RESOURCE_EXHAUSTED.
@@ -81,5 +84,27 @@ func TestMaxConcurrentStreams(t *testing.T) {
 	}
 	if _, err := upload(context.Background(), conn, "third.png", pngBytes(100)); err != nil {
 		t.Errorf("a call after the first ended: %v", err)
+	}
+}
+
+// --upload-idle-timeout ends an upload whose client stopped sending, with a
+// status that says so, and the bytes it held are free again.
+func TestUploadIdleTimeout(t *testing.T) {
+	inst := start(t, nil, "--sandbox", "--upload-idle-timeout", "300ms")
+	conn := inst.client(t)
+	// The bound only keeps a server that never ends the call from hanging
+	// the test.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	stream := beginUpload(t, ctx, conn, "idle.png", 50_000, pngBytes(100))
+	err := stream.RecvMsg(&attachmentsv1.UploadAttachmentResponse{})
+	if st := status.Convert(err); st.Code() != codes.DeadlineExceeded || !strings.Contains(st.Message(), "no upload message arrived for 300ms") {
+		t.Fatalf("an upload idle for longer than --upload-idle-timeout 300ms: %v, want DEADLINE_EXCEEDED that names the timeout", err)
+	}
+	if line := inst.logs.waitFor(t, "finished call", "grpc.method", "UploadAttachment"); line["grpc.code"] != "DeadlineExceeded" {
+		t.Errorf("log line %v, want code DeadlineExceeded", line)
+	}
+	if held := value(scrape(t, inst.metricsAddr), "attachmentd_upload_bytes_held"); held != 0 {
+		t.Errorf("attachmentd_upload_bytes_held = %v after the idle upload ended, want 0", held)
 	}
 }

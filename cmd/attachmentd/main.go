@@ -89,7 +89,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Name: "attachmentd_booking_requests_in_flight",
 		Help: "Requests to Booking in flight now, at most --booking-max-in-flight.",
 	}, func() float64 { return float64(booking.InFlight()) }))
-	svc := service.New(booking, service.Options{Logger: logger, Metrics: metrics, MaxUploadBytes: cfg.maxUploadMemoryBytes})
+	svc := service.New(booking, service.Options{
+		Logger:            logger,
+		Metrics:           metrics,
+		MaxUploadBytes:    cfg.maxUploadMemoryBytes,
+		UploadIdleTimeout: cfg.uploadIdleTimeout,
+	})
 
 	srv, err := newServer(cfg, svc, logger, registry, tracing)
 	if err != nil {

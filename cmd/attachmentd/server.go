@@ -26,6 +26,7 @@ import (
 
 	"github.com/booking-attachment-gateway/gateway/bookingapi"
 	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
+	"github.com/booking-attachment-gateway/gateway/service"
 	"github.com/booking-attachment-gateway/gateway/telemetry"
 )
 
@@ -49,7 +50,8 @@ type server struct {
 
 // newServer builds the gRPC server: interceptors (call record, metrics,
 // logging, panic recovery, in that order), limits and keepalive, health,
-// reflection and the service.
+// reflection and the service, registered so that undecodable requests are
+// INVALID_ARGUMENT.
 func newServer(cfg config, svc attachmentsv1.AttachmentServiceServer, logger *slog.Logger, registry *prometheus.Registry, tracing *telemetry.Tracing) (*server, error) {
 	creds, err := transportCredentials(cfg)
 	if err != nil {
@@ -77,6 +79,7 @@ func newServer(cfg config, svc attachmentsv1.AttachmentServiceServer, logger *sl
 	})
 
 	g := grpc.NewServer(
+		service.ServerOption(),
 		grpc.Creds(creds),
 		grpc.StatsHandler(tracing.ServerHandler()),
 		grpc.ChainUnaryInterceptor(
@@ -104,7 +107,7 @@ func newServer(cfg config, svc attachmentsv1.AttachmentServiceServer, logger *sl
 			PermitWithoutStream: true,
 		}),
 	)
-	attachmentsv1.RegisterAttachmentServiceServer(g, svc)
+	service.Register(g, svc)
 	healthServer := health.NewServer()
 	healthpb.RegisterHealthServer(g, healthServer)
 	reflection.Register(g)
