@@ -46,7 +46,9 @@ type AttachmentServiceClient interface {
 	// bytes in order, split any way the client likes. Nothing is committed at
 	// Booking until the client closes its stream and every check (declared size,
 	// declared sha256, image signature) holds; a stream that fails a check, is
-	// cancelled or exceeds its deadline leaves no attachment behind.
+	// cancelled or exceeds its deadline leaves no attachment behind. A stream
+	// that sends no message for the gateway's upload idle timeout (30 s by
+	// default) ends with DEADLINE_EXCEEDED, and leaves none either.
 	UploadAttachment(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadAttachmentRequest, UploadAttachmentResponse], error)
 	// DownloadAttachment streams an attachment's metadata, then its bytes (or a
 	// slice of them) in order.
@@ -127,7 +129,9 @@ type AttachmentServiceServer interface {
 	// bytes in order, split any way the client likes. Nothing is committed at
 	// Booking until the client closes its stream and every check (declared size,
 	// declared sha256, image signature) holds; a stream that fails a check, is
-	// cancelled or exceeds its deadline leaves no attachment behind.
+	// cancelled or exceeds its deadline leaves no attachment behind. A stream
+	// that sends no message for the gateway's upload idle timeout (30 s by
+	// default) ends with DEADLINE_EXCEEDED, and leaves none either.
 	UploadAttachment(grpc.ClientStreamingServer[UploadAttachmentRequest, UploadAttachmentResponse]) error
 	// DownloadAttachment streams an attachment's metadata, then its bytes (or a
 	// slice of them) in order.
