@@ -34,12 +34,27 @@
 //
 // # Retries
 //
-// Network errors, 429 and 5xx answers are retried with exponential backoff
-// and full jitter, a bounded number of times, waiting at least as long as a
-// Retry-After header asks. Other 4xx answers are final. A failed chunk
-// restarts the chunked upload from start, as Booking's reference asks, from
-// the bytes the [Uploader] still holds. A 401 makes the client exchange its
-// credentials for a new token once and send the request again.
+// Every failed request is classified by what Booking may have done with it
+// ([Outcome]): not sent, refused (429, 503, 507), maybe processed (a lost or
+// cut-off answer, a timeout, 500, 502, 504) or final (other 4xx, ok: false).
+// Whether it may be sent again is a property of the request: GETs, the
+// token exchange and the chunks that do not commit (start, resume) are sent
+// again after any but a final failure; so are commits (the single upload,
+// finish), whose repeat after a lost answer may leave an orphan attachment
+// that is reported to the Observer and logged. A failed chunk restarts the
+// chunked upload from start, as Booking's reference asks, from the bytes the
+// [Uploader] still holds. A 401 makes the client exchange its credentials
+// for a new token once and send the request again.
+//
+// Retries back off exponentially with full jitter, a bounded number of
+// times, waiting at least as long as a Retry-After header asks; a longer
+// Retry-After than [RetryPolicy].MaxDelay, or one past the deadline, fails
+// the request at once with the wait in [Error].RetryAfter. A retry budget
+// shared by all calls keeps an outage of Booking from multiplying its load.
+// Each attempt waits at most [Config].ResponseTimeout for the headers and
+// again for the body; each request with its retries at most
+// [Config].RequestTimeout; at most [Config].MaxInFlight requests are in
+// flight at once.
 //
 // # Errors
 //

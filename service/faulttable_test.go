@@ -139,9 +139,13 @@ func TestFaultTable(t *testing.T) {
 // observeFault runs step's call with row's fault and describes what the
 // caller saw, in the table's words.
 func observeFault(t *testing.T, row faultRow, step faultStep) string {
-	e := newEnvWith(t, sandbox.Options{}, envConfig{booking: func(c *bookingapi.Config) {
-		c.ResponseTimeout = 300 * time.Millisecond
-	}})
+	var cfg envConfig
+	if row.fault.Hang {
+		// Short enough to keep the table quick, long enough for a chunk
+		// under -race on a loaded machine.
+		cfg.booking = func(c *bookingapi.Config) { c.ResponseTimeout = 1500 * time.Millisecond }
+	}
+	e := newEnvWith(t, sandbox.Options{}, cfg)
 	var ref attachmentRef
 	seeded := 0
 	if step.endpoint == sandbox.EndpointFileInfo || step.endpoint == sandbox.EndpointDownload {
