@@ -143,12 +143,7 @@ func TestHangingBooking(t *testing.T) {
 				ResponseTimeout: tt.responseTimeout, RequestTimeout: tt.requestTimeout})
 			ref := env.seed(t, pngFile(10))
 			env.sandbox.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointFileInfo, Delay: time.Hour, Times: 100})
-			ctx := context.Background()
-			if tt.deadline > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
-				defer cancel()
-			}
+			ctx := withDeadline(t, tt.deadline)
 
 			start := time.Now()
 			_, err := env.client.FileInfo(ctx, ref)

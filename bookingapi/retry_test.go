@@ -517,12 +517,7 @@ func TestLongRetryAfterFailsAtOnce(t *testing.T) {
 				Observer: observer, Retry: RetryPolicy{MaxAttempts: 4, BaseDelay: time.Millisecond, MaxDelay: 10 * time.Second}})
 			ref := env.seed(t, pngFile(10))
 			env.sandbox.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointFileInfo, Status: tt.status, RetryAfter: tt.retryAfter, Times: 100})
-			ctx := context.Background()
-			if tt.deadline > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
-				defer cancel()
-			}
+			ctx := withDeadline(t, tt.deadline)
 
 			start := time.Now()
 			_, err := env.client.FileInfo(ctx, ref)

@@ -395,3 +395,14 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// withDeadline returns a context with a deadline d from now, or none if d
+// is 0, as the caller of a call sets it.
+func withDeadline(t testing.TB, d time.Duration) context.Context {
+	if d == 0 {
+		return context.Background()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -47,12 +47,7 @@ func TestBookingNeverAnswers(t *testing.T) {
 			e := newEnvWith(t, sandbox.Options{}, envConfig{booking: tt.config})
 			id := e.mustUpload(t, metadata("a.png", 100), image("image/png", 100, 1)).GetAttachmentId()
 			e.sandbox.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointFileInfo, Hang: true, Times: 100})
-			ctx := context.Background()
-			if tt.deadline > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tt.deadline)
-				defer cancel()
-			}
+			ctx := withDeadline(t, tt.deadline)
 			start := time.Now()
 			_, err := e.client.GetAttachmentInfo(ctx, &attachmentsv1.GetAttachmentInfoRequest{
 				PropertyId: testProperty, ConversationId: testConversation, AttachmentId: id,
