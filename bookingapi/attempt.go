@@ -45,7 +45,8 @@ var (
 // A failure to get an answer is an *Error of KindUnavailable whose Outcome
 // says whether the request was written; so is a successful answer cut off
 // mid-read. A cut-off error answer keeps its status. The caller's cancel or
-// deadline comes back as ctx's own error.
+// deadline comes back as ctx's own error, wrapped in an *Error once the
+// request was written (see lostAnswer).
 func (c *Client) roundTrip(ctx context.Context, r *request, target, token string) (*answer, error) {
 	var queued time.Duration
 	if token != "" {
@@ -132,8 +133,10 @@ func callerEnded(ctx context.Context) bool {
 }
 
 // lostAnswer is the error of an attempt that got no answer, or only part
-// of one: the caller's own cancel or deadline as ctx's error, otherwise an
-// *Error of KindUnavailable. status is that of an answer cut short, or 0.
+// of one: an *Error of KindUnavailable; or, if the caller's own cancel or
+// deadline ended it, ctx's error itself before the request was written,
+// and after that an *Error that wraps it, maybe processed. status is that
+// of an answer cut short, or 0.
 func (c *Client) lostAnswer(ctx, attemptCtx context.Context, op string, wrote bool, status int, err error) error {
 	outcome := OutcomeNotSent
 	if wrote {
@@ -144,6 +147,10 @@ func (c *Client) lostAnswer(ctx, attemptCtx context.Context, op string, wrote bo
 	case cause == errRequestTimeout:
 		e.Message = fmt.Sprintf("no answer from Booking within %v, the most one request may take", c.requestTimeout)
 		e.Err, e.final = cause, true
+	case callerEnded(ctx) && wrote:
+		// What Booking did stays unknown, which matters to a request
+		// whose repeat a guest would see.
+		e.Kind, e.Message, e.Err, e.final = KindUnknown, "the call ended before Booking answered", ctx.Err(), true
 	case callerEnded(ctx):
 		return ctx.Err()
 	case cause == errNoAnswer && status == 0:

@@ -150,7 +150,7 @@ func TestHangingBooking(t *testing.T) {
 			took := time.Since(start)
 			call := "FileInfo of a Booking that never answers, " + tt.name
 			if tt.wantErr != nil {
-				if err != tt.wantErr {
+				if !errors.Is(err, tt.wantErr) {
 					t.Errorf("%s = %v, want %v", call, err, tt.wantErr)
 				}
 			} else {

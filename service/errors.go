@@ -12,9 +12,11 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/booking-attachment-gateway/gateway/bookingapi"
+	"github.com/booking-attachment-gateway/gateway/service/idempotency"
 )
 
 // errorDomain names Booking as the source of the errors that carry its ruid.
@@ -31,15 +33,31 @@ func (s *server) toStatus(ctx context.Context, method string, err error) error {
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
+	var committed *committedError
+	if errors.As(err, &committed) {
+		return withAttachment(s.toStatus(ctx, method, committed.err), committed.attachmentID)
+	}
+	var bookingErr *bookingapi.Error
+	if errors.As(err, &bookingErr) && outcomeUnknown(err) {
+		// Before the caller's own end: even then, a repeat must learn that
+		// the message may be posted.
+		return bookingStatus(bookingErr)
+	}
 	switch {
 	case errors.Is(err, context.Canceled) || errors.Is(ctx.Err(), context.Canceled):
 		return status.Error(codes.Canceled, "the call was cancelled")
 	case errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "the call's deadline passed before Booking answered")
 	}
-	var bookingErr *bookingapi.Error
 	if errors.As(err, &bookingErr) {
 		return bookingStatus(bookingErr)
+	}
+	switch {
+	case errors.Is(err, idempotency.ErrFull):
+		return status.Error(codes.ResourceExhausted,
+			"the gateway keeps as many request_ids as it may (see --max-request-ids); try again later, or without a request_id")
+	case errors.Is(err, errStore):
+		return status.Errorf(codes.Unavailable, "the gateway could not check the request_id: %v", err)
 	}
 	if errors.Is(err, bookingapi.ErrFileTooLarge) || errors.Is(err, bookingapi.ErrSizeMismatch) || errors.Is(err, bookingapi.ErrEmptyFile) {
 		return status.Error(codes.InvalidArgument, strings.TrimPrefix(err.Error(), "bookingapi: "))
@@ -101,6 +119,12 @@ func bookingStatus(e *bookingapi.Error) error {
 	default:
 		code, what = codes.Internal, "Booking's answer to "+e.Op+" was unusable"
 	}
+	reason := "BOOKING_" + strings.ToUpper(strings.ReplaceAll(e.Op, " ", "_")) + "_FAILED"
+	unknown := e.Op == bookingapi.OpMessage && e.Outcome == bookingapi.OutcomeMaybeProcessed
+	if unknown {
+		code, reason = codes.Unavailable, "BOOKING_OUTCOME_UNKNOWN"
+		what = "the message may or may not have been posted: Booking's answer to the post was lost; check the conversation before posting it again"
+	}
 	msg := what
 	if e.Message != "" {
 		msg += ": " + e.Message
@@ -113,9 +137,9 @@ func bookingStatus(e *bookingapi.Error) error {
 	}
 	st := status.New(code, msg)
 	var details []protoadapt.MessageV1
-	if e.RUID != "" || e.StatusCode != 0 {
+	if e.RUID != "" || e.StatusCode != 0 || unknown {
 		details = append(details, &errdetails.ErrorInfo{
-			Reason: "BOOKING_" + strings.ToUpper(strings.ReplaceAll(e.Op, " ", "_")) + "_FAILED",
+			Reason: reason,
 			Domain: errorDomain,
 			Metadata: map[string]string{
 				"ruid":        e.RUID,
@@ -135,4 +159,36 @@ func bookingStatus(e *bookingapi.Error) error {
 		return detailed.Err()
 	}
 	return st.Err()
+}
+
+// withAttachment adds to st, the status of a message post that followed a
+// committed upload, the attachment's id: in the message and in the ErrorInfo
+// metadata key "attachment_id", so that the caller can post it with
+// SendMessage without uploading it again.
+func withAttachment(err error, attachmentID string) error {
+	st := status.Convert(err)
+	p := st.Proto()
+	p.Message = fmt.Sprintf("attachment %s was uploaded, but its message was not posted: %s", attachmentID, p.GetMessage())
+	found := false
+	for i, d := range p.GetDetails() {
+		var info errdetails.ErrorInfo
+		if d.UnmarshalTo(&info) != nil {
+			continue
+		}
+		if info.Metadata == nil {
+			info.Metadata = map[string]string{}
+		}
+		info.Metadata["attachment_id"] = attachmentID
+		if packed, err := anypb.New(&info); err == nil {
+			p.Details[i], found = packed, true
+		}
+	}
+	if !found {
+		info := &errdetails.ErrorInfo{Reason: "BOOKING_MESSAGE_FAILED", Domain: errorDomain,
+			Metadata: map[string]string{"attachment_id": attachmentID}}
+		if packed, err := anypb.New(info); err == nil {
+			p.Details = append(p.Details, packed)
+		}
+	}
+	return status.FromProto(p).Err()
 }

@@ -56,6 +56,7 @@ var faultSteps = []faultStep{
 	{name: "chunk resume", endpoint: sandbox.EndpointChunks, action: "resume", call: uploadOf(chunkedFile), tries: count(sandbox.EndpointChunks, "start")},
 	{name: "chunk finish", endpoint: sandbox.EndpointChunks, action: "finish", call: uploadOf(chunkedFile), tries: count(sandbox.EndpointChunks, "start")},
 	{name: "file_info", endpoint: sandbox.EndpointFileInfo, call: infoOf, tries: count(sandbox.EndpointFileInfo, "")},
+	{name: "message post", endpoint: sandbox.EndpointMessages, call: postOf, tries: count(sandbox.EndpointMessages, "")},
 	{name: "download range", endpoint: sandbox.EndpointDownload, call: downloadOf, tries: func(reqs []sandbox.Request) int {
 		// The fault strikes the first of the download's three ranges.
 		n := 0
@@ -182,9 +183,22 @@ func observeFault(t *testing.T, row faultRow, step faultStep) string {
 			words[0] += " at once"
 		}
 		for _, d := range st.Details() {
-			if info, ok := d.(*errdetails.RetryInfo); ok {
-				words = append(words, "RetryInfo "+info.GetRetryDelay().AsDuration().String())
+			switch d := d.(type) {
+			case *errdetails.RetryInfo:
+				words = append(words, "RetryInfo "+d.GetRetryDelay().AsDuration().String())
+			case *errdetails.ErrorInfo:
+				if d.GetReason() == "BOOKING_OUTCOME_UNKNOWN" {
+					words = append(words, d.GetReason())
+				}
 			}
+		}
+	}
+	if step.endpoint == sandbox.EndpointMessages && err != nil {
+		// What the guest sees, which the caller cannot tell.
+		if len(e.messages()) > 0 {
+			words = append(words, "posted")
+		} else {
+			words = append(words, "not posted")
 		}
 	}
 	switch {
@@ -256,4 +270,9 @@ func downloadOf(e *env, ref attachmentRef) error {
 			return err
 		}
 	}
+}
+
+func postOf(e *env, _ attachmentRef) error {
+	_, err := e.client.SendMessage(context.Background(), sendReq("See you tomorrow"))
+	return err
 }

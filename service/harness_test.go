@@ -27,6 +27,7 @@ import (
 	"github.com/booking-attachment-gateway/gateway/bookingapi/sandbox"
 	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
 	"github.com/booking-attachment-gateway/gateway/service"
+	"github.com/booking-attachment-gateway/gateway/service/idempotency"
 )
 
 const (
@@ -84,6 +85,11 @@ type envConfig struct {
 	serve func(http.Handler) *httptest.Server
 	// uploadIdleTimeout is the service's; 0: its default.
 	uploadIdleTimeout time.Duration
+	// records, if set, is the service's store of request_ids.
+	records idempotency.Store
+	// repeatWait is how long a repeat waits for a running call; 0: the
+	// service's default.
+	repeatWait time.Duration
 }
 
 func newEnv(t testing.TB, opts sandbox.Options) *env {
@@ -118,6 +124,8 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 		Metrics:           metrics,
 		MaxUploadBytes:    cfg.maxUploadBytes,
 		UploadIdleTimeout: cfg.uploadIdleTimeout,
+		Records:           cfg.records,
+		RepeatWait:        cfg.repeatWait,
 	}))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -151,6 +159,8 @@ type heldBytes struct {
 func (*heldBytes) Uploaded(bool, int64)          {}
 func (*heldBytes) Downloaded(int64)              {}
 func (m *heldBytes) UploadBytesHeld(delta int64) { m.held.Add(delta) }
+func (*heldBytes) MessagePosted(string)          {}
+func (*heldBytes) Replayed()                     {}
 
 // bookingClient returns a Client of the sandbox served at url, with backoffs
 // in the millisecond range that still wait a Retry-After of up to 2s, and

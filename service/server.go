@@ -11,6 +11,7 @@ import (
 
 	"github.com/booking-attachment-gateway/gateway/bookingapi"
 	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
+	"github.com/booking-attachment-gateway/gateway/service/idempotency"
 )
 
 // Metrics counts what the service moves. Its methods must be safe for
@@ -22,6 +23,13 @@ type Metrics interface {
 	Downloaded(size int64)
 	// UploadBytesHeld changes by delta the file bytes running uploads hold.
 	UploadBytesHeld(delta int64)
+	// MessagePosted counts a message post by its result: "posted",
+	// "failed" (certainly not posted) or "unknown" (Booking may have
+	// posted it).
+	MessagePosted(result string)
+	// Replayed counts a call answered from the record of an earlier call
+	// with the same request_id, without reaching Booking.
+	Replayed()
 }
 
 // Options configure the service. Zero values give the defaults documented
@@ -44,6 +52,21 @@ type Options struct {
 	// at Booking. Time the service spends sending to Booking does not
 	// count. Zero or less means 30 seconds.
 	UploadIdleTimeout time.Duration
+	// Records keeps the outcomes of calls made with a request_id. Nil means
+	// an idempotency.Memory of this process, with RequestIDTTL and
+	// MaxRequestIDs.
+	Records idempotency.Store
+	// RequestIDTTL is how long a request_id's outcome is kept. 0 means
+	// idempotency.DefaultTTL, 24 hours.
+	RequestIDTTL time.Duration
+	// MaxRequestIDs bounds the request_ids the default store keeps; when
+	// they are all live, a call with a new request_id fails with
+	// RESOURCE_EXHAUSTED. 0 means idempotency.DefaultMaxRecords.
+	MaxRequestIDs int
+	// RepeatWait bounds how long a repeat waits for a call with the same
+	// request_id that still runs, before it fails with ABORTED. 0 means 2
+	// minutes.
+	RepeatWait time.Duration
 }
 
 // server is the AttachmentService.
@@ -54,6 +77,10 @@ type server struct {
 	metrics Metrics
 	budget  *uploadBudget
 	idle    time.Duration // Options.UploadIdleTimeout, defaulted
+
+	records    idempotency.Store
+	recordTTL  time.Duration
+	repeatWait time.Duration
 }
 
 var _ attachmentsv1.AttachmentServiceServer = (*server)(nil)
@@ -69,12 +96,24 @@ func New(booking *bookingapi.Client, opts Options) attachmentsv1.AttachmentServi
 	if opts.UploadIdleTimeout <= 0 {
 		opts.UploadIdleTimeout = defaultUploadIdleTimeout
 	}
+	if opts.RequestIDTTL <= 0 {
+		opts.RequestIDTTL = idempotency.DefaultTTL
+	}
+	if opts.Records == nil {
+		opts.Records = idempotency.NewMemory(idempotency.MemoryOptions{TTL: opts.RequestIDTTL, MaxRecords: opts.MaxRequestIDs})
+	}
+	if opts.RepeatWait <= 0 {
+		opts.RepeatWait = defaultRepeatWait
+	}
 	return &server{
-		booking: booking,
-		log:     opts.Logger,
-		metrics: opts.Metrics,
-		budget:  &uploadBudget{limit: opts.MaxUploadBytes, metrics: opts.Metrics},
-		idle:    opts.UploadIdleTimeout,
+		booking:    booking,
+		log:        opts.Logger,
+		metrics:    opts.Metrics,
+		budget:     &uploadBudget{limit: opts.MaxUploadBytes, metrics: opts.Metrics},
+		idle:       opts.UploadIdleTimeout,
+		records:    opts.Records,
+		recordTTL:  opts.RequestIDTTL,
+		repeatWait: opts.RepeatWait,
 	}
 }
 
@@ -83,3 +122,5 @@ type nopMetrics struct{}
 func (nopMetrics) Uploaded(bool, int64)  {}
 func (nopMetrics) Downloaded(int64)      {}
 func (nopMetrics) UploadBytesHeld(int64) {}
+func (nopMetrics) MessagePosted(string)  {}
+func (nopMetrics) Replayed()             {}

@@ -2,6 +2,7 @@ package service
 
 import (
 	"bytes"
+	"strings"
 	"unicode"
 	"unicode/utf8"
 
@@ -12,12 +13,19 @@ import (
 	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
 )
 
-// Limits of the identifiers and names a caller gives.
+// Limits of the identifiers, names and messages a caller gives.
 const (
 	maxIDLength       = 128
 	maxFileNameBytes  = 255
 	sha256HexLength   = 64
 	signaturePeekSize = 8 // the longest signature, PNG's
+
+	// Booking documents no limit on a message's content or its
+	// attachments; these are the gateway's, generous for a message to a
+	// guest.
+	maxContentBytes       = 8192
+	maxMessageAttachments = 10
+	maxRequestIDLength    = 64
 )
 
 // The image types Booking accepts.
@@ -58,7 +66,69 @@ func validateMetadata(m *attachmentsv1.UploadMetadata) error {
 	if d := m.GetSha256(); d != "" && !isLowerHex(d, sha256HexLength) {
 		return invalid("sha256 must be %d lowercase hex characters", sha256HexLength)
 	}
+	if c := m.GetMessageContent(); c != "" {
+		if err := validateContent("message_content", c); err != nil {
+			return err
+		}
+	}
+	return validateRequestID(m.GetRequestId())
+}
+
+// validateMessage checks a message to post before anything reaches Booking.
+func validateMessage(m *attachmentsv1.SendMessageRequest) error {
+	if err := validateConversation(m.GetPropertyId(), m.GetConversationId()); err != nil {
+		return err
+	}
+	if err := validateContent("content", m.GetContent()); err != nil {
+		return err
+	}
+	ids := m.GetAttachmentIds()
+	if len(ids) > maxMessageAttachments {
+		return invalid("a message may carry at most %d attachment_ids, got %d", maxMessageAttachments, len(ids))
+	}
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if err := validateID("attachment_ids", id); err != nil {
+			return err
+		}
+		if seen[id] {
+			return invalid("attachment_ids names %q twice", id)
+		}
+		seen[id] = true
+	}
+	return validateRequestID(m.GetRequestId())
+}
+
+// validateContent accepts the text of a message: valid UTF-8, not only
+// white space, at most maxContentBytes, without control characters other
+// than tab, line feed and carriage return.
+func validateContent(field, content string) error {
+	switch {
+	case strings.TrimSpace(content) == "":
+		return invalid("%s is required (Booking sends no attachment without message content) and must not be only white space", field)
+	case len(content) > maxContentBytes:
+		return invalid("%s is %d bytes, over the limit of %d", field, len(content), maxContentBytes)
+	case !utf8.ValidString(content):
+		return invalid("%s is not valid UTF-8", field)
+	}
+	for _, r := range content {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
+			return invalid("%s must not contain control characters other than tab and line breaks (found %U)", field, r)
+		}
+	}
 	return nil
+}
+
+// validateRequestID accepts an empty request_id, or up to 64 characters of
+// A-Z, a-z, 0-9, '.', '_' and '-'.
+func validateRequestID(id string) error {
+	if id == "" {
+		return nil
+	}
+	if len(id) > maxRequestIDLength {
+		return invalid("request_id is longer than %d characters", maxRequestIDLength)
+	}
+	return validateID("request_id", id)
 }
 
 func validateConversation(propertyID int64, conversationID string) error {

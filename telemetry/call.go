@@ -10,15 +10,17 @@ import (
 	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
 )
 
-// Call records what one RPC did, for its log line: the property and
-// attachment it concerned, the bytes of its messages each way, and the ruids
-// of the calls to Booking it made. Its methods are safe for concurrent use
+// Call records what one RPC did, for its log line: the property,
+// attachment, message and request_id it concerned, the bytes of its
+// messages each way, and the ruids of the calls to Booking it made. Its methods are safe for concurrent use
 // and do nothing on a nil *Call, so code may record into a context that has
 // none.
 type Call struct {
 	mu           sync.Mutex
 	propertyID   int64
 	attachmentID string
+	messageID    string
+	requestID    string
 	bytesIn      int64
 	bytesOut     int64
 	ruids        []string
@@ -56,6 +58,12 @@ func (c *Call) LogFields() []any {
 	if c.attachmentID != "" {
 		fields = append(fields, "attachment_id", c.attachmentID)
 	}
+	if c.messageID != "" {
+		fields = append(fields, "message_id", c.messageID)
+	}
+	if c.requestID != "" {
+		fields = append(fields, "request_id", c.requestID)
+	}
 	if len(c.ruids) > 0 {
 		fields = append(fields, "booking_ruids", append([]string(nil), c.ruids...))
 	}
@@ -65,22 +73,31 @@ func (c *Call) LogFields() []any {
 // observe takes note of one message received (in) or sent: its size, and
 // the ids it names.
 func (c *Call) observe(msg any, in bool) {
+	if c == nil {
+		return
+	}
 	size := int64(0)
 	if m, ok := msg.(proto.Message); ok {
 		size = int64(proto.Size(m))
 	}
+	if m, ok := msg.(interface {
+		GetMetadata() *attachmentsv1.UploadMetadata
+	}); ok && m.GetMetadata() != nil {
+		msg = m.GetMetadata() // an upload's first message names its ids
+	}
 	var propertyID int64
-	var attachmentID string
-	switch m := msg.(type) {
-	case *attachmentsv1.UploadAttachmentRequest:
-		propertyID = m.GetMetadata().GetPropertyId()
-	case interface {
-		GetPropertyId() int64
-		GetAttachmentId() string
-	}:
-		propertyID, attachmentID = m.GetPropertyId(), m.GetAttachmentId()
-	case *attachmentsv1.UploadAttachmentResponse:
+	var attachmentID, messageID, requestID string
+	if m, ok := msg.(interface{ GetPropertyId() int64 }); ok {
+		propertyID = m.GetPropertyId()
+	}
+	if m, ok := msg.(interface{ GetAttachmentId() string }); ok {
 		attachmentID = m.GetAttachmentId()
+	}
+	if m, ok := msg.(interface{ GetMessageId() string }); ok {
+		messageID = m.GetMessageId()
+	}
+	if m, ok := msg.(interface{ GetRequestId() string }); ok {
+		requestID = m.GetRequestId()
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -95,18 +112,34 @@ func (c *Call) observe(msg any, in bool) {
 	if attachmentID != "" {
 		c.attachmentID = attachmentID
 	}
+	if messageID != "" {
+		c.messageID = messageID
+	}
+	if requestID != "" {
+		c.requestID = requestID
+	}
 }
 
 // UnaryServerInterceptor puts a Call in each unary RPC's context and records
-// its request and response into it. It must come before the logging
-// interceptor in the chain, so that the log line can read the Call.
+// its request into it. It must come before the logging interceptor in the
+// chain, so that the log line can read the Call; UnaryResponseInterceptor,
+// last in the chain, records the response in time for the line.
 func UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		call := &Call{}
 		call.observe(req, true)
-		resp, err := handler(context.WithValue(ctx, callKey{}, call), req)
+		return handler(context.WithValue(ctx, callKey{}, call), req)
+	}
+}
+
+// UnaryResponseInterceptor records a unary RPC's response into the Call
+// that UnaryServerInterceptor put in its context. It goes last in the
+// chain, after the logging interceptor, which then logs what it recorded.
+func UnaryResponseInterceptor() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, _ *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		resp, err := handler(ctx, req)
 		if err == nil {
-			call.observe(resp, false)
+			CallFrom(ctx).observe(resp, false)
 		}
 		return resp, err
 	}

@@ -46,3 +46,34 @@ func TestCallIsOptional(t *testing.T) {
 		t.Error("CallFrom found a Call in an empty context")
 	}
 }
+
+func TestCallRecordsMessagesAndRequestIDs(t *testing.T) {
+	call := &Call{}
+	call.observe(&attachmentsv1.SendMessageRequest{PropertyId: 7, ConversationId: "c", Content: "hi", RequestId: "r-1"}, true)
+	call.observe(&attachmentsv1.SendMessageResponse{MessageId: "m-1"}, false)
+	upload := &Call{}
+	upload.observe(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Metadata{
+		Metadata: &attachmentsv1.UploadMetadata{PropertyId: 8, RequestId: "r-2"}}}, true)
+	upload.observe(&attachmentsv1.UploadAttachmentResponse{AttachmentId: "a-1", MessageId: "m-2"}, false)
+	for _, tt := range []struct {
+		call *Call
+		want map[string]any
+	}{
+		{call, map[string]any{"property_id": int64(7), "request_id": "r-1", "message_id": "m-1"}},
+		{upload, map[string]any{"property_id": int64(8), "request_id": "r-2", "message_id": "m-2", "attachment_id": "a-1"}},
+	} {
+		fields := tt.call.LogFields()
+		got := map[string]any{}
+		for i := 0; i+1 < len(fields); i += 2 {
+			got[fields[i].(string)] = fields[i+1]
+		}
+		for k, v := range tt.want {
+			if got[k] != v {
+				t.Errorf("%s = %v, want %v (all: %v)", k, got[k], v, got)
+			}
+		}
+		if got["bytes_out"].(int64) == 0 {
+			t.Errorf("bytes_out = 0, want the response's size")
+		}
+	}
+}

@@ -27,6 +27,8 @@ type Metrics struct {
 	uploadedBytes   prometheus.Counter
 	downloadedBytes prometheus.Counter
 	heldBytes       prometheus.Gauge
+	messages        *prometheus.CounterVec
+	replays         prometheus.Counter
 }
 
 var _ bookingapi.Observer = (*Metrics)(nil)
@@ -88,10 +90,18 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "attachmentd_upload_bytes_held",
 			Help: "File bytes running uploads hold (reserved from --max-upload-memory).",
 		}),
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "attachmentd_messages_total",
+			Help: "Message posts to guests, by result: posted, failed (certainly not posted) or unknown (Booking may have posted it).",
+		}, []string{"result"}),
+		replays: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "attachmentd_request_id_replays_total",
+			Help: "Calls answered from the record of an earlier call with the same request_id, without reaching Booking.",
+		}),
 	}
 	reg.MustRegister(m.bookingRequests, m.bookingLatency, m.queueWait, m.newConnections,
 		m.retries, m.notRetried, m.commitRetries, m.restarts,
-		m.tokenExchanges, m.uploads, m.uploadedBytes, m.downloadedBytes, m.heldBytes)
+		m.tokenExchanges, m.uploads, m.uploadedBytes, m.downloadedBytes, m.heldBytes, m.messages, m.replays)
 	// Series that exist from the start, so that rates work from the first
 	// scrape.
 	for _, path := range []string{"single", "chunked"} {
@@ -99,6 +109,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	for _, result := range []string{"ok", "error"} {
 		m.tokenExchanges.WithLabelValues(result)
+	}
+	for _, result := range []string{"posted", "failed", "unknown"} {
+		m.messages.WithLabelValues(result)
 	}
 	return m
 }
@@ -153,3 +166,9 @@ func (m *Metrics) Downloaded(size int64) { m.downloadedBytes.Add(float64(size)) 
 
 // UploadBytesHeld changes the gauge of bytes running uploads hold.
 func (m *Metrics) UploadBytesHeld(delta int64) { m.heldBytes.Add(float64(delta)) }
+
+// MessagePosted counts a message post by its result.
+func (m *Metrics) MessagePosted(result string) { m.messages.WithLabelValues(result).Inc() }
+
+// Replayed counts a call answered from a request_id's record.
+func (m *Metrics) Replayed() { m.replays.Inc() }

@@ -27,6 +27,8 @@ type config struct {
 	maxConcurrentStreams  uint
 	maxRecvMsgBytes       int
 	maxUploadMemoryBytes  int64
+	requestIDTTL          time.Duration
+	maxRequestIDs         int
 	uploadIdleTimeout     time.Duration
 	maxConnectionAge      time.Duration
 	maxConnectionAgeGrace time.Duration
@@ -60,6 +62,8 @@ var flagEnv = map[string]string{
 	"tls-key":                  "ATTACHMENTD_TLS_KEY",
 	"tls-client-ca":            "ATTACHMENTD_TLS_CLIENT_CA",
 	"booking-max-in-flight":    "ATTACHMENTD_BOOKING_MAX_IN_FLIGHT",
+	"request-id-ttl":           "ATTACHMENTD_REQUEST_ID_TTL",
+	"max-request-ids":          "ATTACHMENTD_MAX_REQUEST_IDS",
 	"booking-response-timeout": "ATTACHMENTD_BOOKING_RESPONSE_TIMEOUT",
 	"booking-request-timeout":  "ATTACHMENTD_BOOKING_REQUEST_TIMEOUT",
 }
@@ -95,6 +99,8 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.StringVar(&cfg.tlsCert, "tls-cert", "", "PEM certificate file: serve TLS instead of plaintext h2c (needs --tls-key)")
 	fs.StringVar(&cfg.tlsKey, "tls-key", "", "PEM private key file of --tls-cert")
 	fs.StringVar(&cfg.tlsClientCA, "tls-client-ca", "", "PEM CA bundle: require client certificates signed by it (mutual TLS; needs --tls-cert)")
+	fs.DurationVar(&cfg.requestIDTTL, "request-id-ttl", 24*time.Hour, "how long the outcome of a call with a request_id is kept, so that a repeat gets it")
+	fs.IntVar(&cfg.maxRequestIDs, "max-request-ids", 100_000, "most request_ids kept at once; a call with a new one beyond gets RESOURCE_EXHAUSTED")
 	fs.IntVar(&cfg.booking.MaxInFlight, "booking-max-in-flight", bookingapi.DefaultMaxInFlight, "most requests in flight to Booking at once, across all calls; the others wait within their deadlines")
 	fs.DurationVar(&cfg.booking.ResponseTimeout, "booking-response-timeout", bookingapi.DefaultResponseTimeout, "how long one attempt waits for Booking's response headers, then as long again for the body, before it counts as lost")
 	fs.DurationVar(&cfg.booking.RequestTimeout, "booking-request-timeout", bookingapi.DefaultRequestTimeout, "the most one request to Booking may take with its retries, when the caller's deadline is later or unset; then UNAVAILABLE")
@@ -155,6 +161,9 @@ func (cfg *config) complete(getenv func(string) string) error {
 	}
 	if cfg.maxUploadMemoryBytes < 0 {
 		return errors.New("--max-upload-memory must not be negative")
+	}
+	if cfg.requestIDTTL <= 0 || cfg.maxRequestIDs <= 0 {
+		return errors.New("--request-id-ttl and --max-request-ids must be positive")
 	}
 	if cfg.uploadIdleTimeout <= 0 {
 		return errors.New("--upload-idle-timeout must be positive")

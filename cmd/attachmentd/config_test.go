@@ -25,7 +25,8 @@ func TestParseConfig(t *testing.T) {
 				c.maxConcurrentStreams == 100 && c.maxRecvMsgBytes == 4<<20 && c.maxUploadMemoryBytes == 256<<20 &&
 				c.uploadIdleTimeout == 30*time.Second && c.maxConnectionAge == 10*time.Minute && c.maxConnectionAgeGrace == 2*time.Minute &&
 				c.keepaliveTime == 2*time.Minute && c.keepaliveTimeout == 20*time.Second && c.keepaliveMinTime == 10*time.Second &&
-				c.booking.MaxInFlight == 32 && c.booking.ResponseTimeout == 15*time.Second && c.booking.RequestTimeout == 45*time.Second
+				c.booking.MaxInFlight == 32 && c.booking.ResponseTimeout == 15*time.Second && c.booking.RequestTimeout == 45*time.Second &&
+				c.requestIDTTL == 24*time.Hour && c.maxRequestIDs == 100_000
 		}},
 		{name: "every setting from the environment", env: with(creds, map[string]string{
 			"ATTACHMENTD_LISTEN": "unix:///run/a.sock", "ATTACHMENTD_METRICS_LISTEN": ":9999", "ATTACHMENTD_LOG_FORMAT": "text",
@@ -33,12 +34,14 @@ func TestParseConfig(t *testing.T) {
 			"ATTACHMENTD_MAX_RECV_MSG_SIZE": "1024", "ATTACHMENTD_MAX_UPLOAD_MEMORY": "0", "ATTACHMENTD_UPLOAD_IDLE_TIMEOUT": "45s", "ATTACHMENTD_MAX_CONNECTION_AGE": "3m", "ATTACHMENTD_MAX_CONNECTION_AGE_GRACE": "4m",
 			"ATTACHMENTD_KEEPALIVE_TIME": "5m", "ATTACHMENTD_KEEPALIVE_TIMEOUT": "6s", "ATTACHMENTD_KEEPALIVE_MIN_TIME": "7s",
 			"ATTACHMENTD_BOOKING_MAX_IN_FLIGHT": "8", "ATTACHMENTD_BOOKING_RESPONSE_TIMEOUT": "9s", "ATTACHMENTD_BOOKING_REQUEST_TIMEOUT": "10s",
+			"ATTACHMENTD_REQUEST_ID_TTL": "1h", "ATTACHMENTD_MAX_REQUEST_IDS": "12",
 		}), check: func(c config) bool {
 			return c.listen == "unix:///run/a.sock" && c.metricsListen == ":9999" && c.logFormat == "text" &&
 				c.drainDelay == time.Second && c.shutdownTimeout == 2*time.Second && c.maxConcurrentStreams == 7 &&
 				c.maxRecvMsgBytes == 1024 && c.maxUploadMemoryBytes == 0 && c.uploadIdleTimeout == 45*time.Second && c.maxConnectionAge == 3*time.Minute && c.maxConnectionAgeGrace == 4*time.Minute &&
 				c.keepaliveTime == 5*time.Minute && c.keepaliveTimeout == 6*time.Second && c.keepaliveMinTime == 7*time.Second &&
-				c.booking.MaxInFlight == 8 && c.booking.ResponseTimeout == 9*time.Second && c.booking.RequestTimeout == 10*time.Second
+				c.booking.MaxInFlight == 8 && c.booking.ResponseTimeout == 9*time.Second && c.booking.RequestTimeout == 10*time.Second &&
+				c.requestIDTTL == time.Hour && c.maxRequestIDs == 12
 		}},
 		{name: "flag wins over the environment", args: []string{"--listen", ":9000", "--drain-delay", "0s"},
 			env:   with(creds, map[string]string{"ATTACHMENTD_LISTEN": ":7000", "ATTACHMENTD_DRAIN_DELAY": "9s"}),
@@ -60,6 +63,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "no streams", args: []string{"--max-concurrent-streams", "0"}, env: creds, wantErr: "positive"},
 		{name: "no requests to Booking", args: []string{"--booking-max-in-flight", "0"}, env: creds, wantErr: "must be positive"},
 		{name: "no time for Booking", args: []string{"--booking-request-timeout", "0s"}, env: creds, wantErr: "must be positive"},
+		{name: "no request_ids", args: []string{"--max-request-ids", "0"}, env: creds, wantErr: "--max-request-ids must be positive"},
 		{name: "negative upload memory", args: []string{"--max-upload-memory", "-1"}, env: creds, wantErr: "negative"},
 		{name: "no upload idle timeout", args: []string{"--upload-idle-timeout", "0s"}, env: creds, wantErr: "--upload-idle-timeout must be positive"},
 		{name: "unknown flag", args: []string{"--nope"}, env: creds, wantErr: "nope"},

@@ -94,6 +94,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		Metrics:           metrics,
 		MaxUploadBytes:    cfg.maxUploadMemoryBytes,
 		UploadIdleTimeout: cfg.uploadIdleTimeout,
+		RequestIDTTL:      cfg.requestIDTTL,
+		MaxRequestIDs:     cfg.maxRequestIDs,
 	})
 
 	srv, err := newServer(cfg, svc, logger, registry, tracing)

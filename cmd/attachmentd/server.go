@@ -49,7 +49,8 @@ type server struct {
 }
 
 // newServer builds the gRPC server: interceptors (call record, metrics,
-// logging, panic recovery, in that order), limits and keepalive, health,
+// logging, panic recovery, in that order, and for unary calls the record
+// of the response last), limits and keepalive, health,
 // reflection and the service, registered so that undecodable requests are
 // INVALID_ARGUMENT.
 func newServer(cfg config, svc attachmentsv1.AttachmentServiceServer, logger *slog.Logger, registry *prometheus.Registry, tracing *telemetry.Tracing) (*server, error) {
@@ -87,6 +88,7 @@ func newServer(cfg config, svc attachmentsv1.AttachmentServiceServer, logger *sl
 			grpcMetrics.UnaryServerInterceptor(),
 			selector.UnaryServerInterceptor(logging.UnaryServerInterceptor(callLogger, logOpts...), notHealth),
 			recovery.UnaryServerInterceptor(recoveryOpt),
+			telemetry.UnaryResponseInterceptor(),
 		),
 		grpc.ChainStreamInterceptor(
 			telemetry.StreamServerInterceptor(),

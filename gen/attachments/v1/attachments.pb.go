@@ -133,7 +133,21 @@ type UploadMetadata struct {
 	FileSize int64 `protobuf:"varint,5,opt,name=file_size,json=fileSize,proto3" json:"file_size,omitempty"`
 	// sha256 is optional: the lowercase hex SHA-256 digest of the whole file.
 	// When given, the upload is committed only if the received bytes match it.
-	Sha256        string `protobuf:"bytes,6,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	Sha256 string `protobuf:"bytes,6,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	// message_content, when set, makes the call deliver the image: once the
+	// upload is committed, the service posts a message with this content and
+	// the new attachment, as SendMessage does (same rules and limits), and the
+	// response carries its message_id. If the upload is committed but the
+	// post fails, the call fails with the post's status, and its ErrorInfo
+	// metadata key "attachment_id" names the committed attachment, so that the
+	// caller can post it with SendMessage without uploading it again.
+	MessageContent string `protobuf:"bytes,7,opt,name=message_content,json=messageContent,proto3" json:"message_content,omitempty"`
+	// request_id is optional: up to 64 characters of A-Z, a-z, 0-9, '.', '_'
+	// and '-' (a UUID, say) that make the call idempotent, as for SendMessage.
+	// A repeat must carry the same metadata and the same bytes (compared by
+	// their SHA-256); it gets the first call's answer without reaching
+	// Booking.
+	RequestId     string `protobuf:"bytes,8,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -210,6 +224,20 @@ func (x *UploadMetadata) GetSha256() string {
 	return ""
 }
 
+func (x *UploadMetadata) GetMessageContent() string {
+	if x != nil {
+		return x.MessageContent
+	}
+	return ""
+}
+
+func (x *UploadMetadata) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
 // UploadAttachmentResponse reports a committed upload.
 type UploadAttachmentResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -219,7 +247,10 @@ type UploadAttachmentResponse struct {
 	// info describes the attachment as it was sent to Booking.
 	Info *AttachmentInfo `protobuf:"bytes,2,opt,name=info,proto3" json:"info,omitempty"`
 	// sha256 is the lowercase hex SHA-256 digest of the bytes that were sent.
-	Sha256        string `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	Sha256 string `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	// message_id is Booking's id of the message posted with message_content;
+	// empty when none was asked for.
+	MessageId     string `protobuf:"bytes,4,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -271,6 +302,13 @@ func (x *UploadAttachmentResponse) GetInfo() *AttachmentInfo {
 func (x *UploadAttachmentResponse) GetSha256() string {
 	if x != nil {
 		return x.Sha256
+	}
+	return ""
+}
+
+func (x *UploadAttachmentResponse) GetMessageId() string {
+	if x != nil {
+		return x.MessageId
 	}
 	return ""
 }
@@ -622,6 +660,145 @@ func (x *AttachmentInfo) GetFileSize() int64 {
 	return 0
 }
 
+// SendMessageRequest is a message to post to a guest conversation.
+type SendMessageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// property_id is the Booking.com property id; it must be positive.
+	PropertyId int64 `protobuf:"varint,1,opt,name=property_id,json=propertyId,proto3" json:"property_id,omitempty"`
+	// conversation_id is the guest conversation to post to, as for uploads.
+	ConversationId string `protobuf:"bytes,2,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	// content is the message's text, required: valid UTF-8, not only white
+	// space, at most 8,192 bytes, without control characters other than tab,
+	// line feed and carriage return. Booking sends no attachment without
+	// content.
+	Content string `protobuf:"bytes,3,opt,name=content,proto3" json:"content,omitempty"`
+	// attachment_ids are the attachments to show the guest: ids that uploads
+	// to this conversation returned, at most 10, each at most once.
+	AttachmentIds []string `protobuf:"bytes,4,rep,name=attachment_ids,json=attachmentIds,proto3" json:"attachment_ids,omitempty"`
+	// request_id is optional: up to 64 characters of A-Z, a-z, 0-9, '.', '_'
+	// and '-' (a UUID, say) that make the call idempotent for 24 hours. A
+	// repeat with the same request_id and the same request gets the first
+	// call's answer without reaching Booking, waiting for it if that call is
+	// still running; with another request it fails with INVALID_ARGUMENT. A
+	// call that failed may be repeated and then runs again, except after
+	// BOOKING_OUTCOME_UNKNOWN, which a repeat gets again: the message is never
+	// posted twice.
+	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendMessageRequest) Reset() {
+	*x = SendMessageRequest{}
+	mi := &file_attachments_v1_attachments_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendMessageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendMessageRequest) ProtoMessage() {}
+
+func (x *SendMessageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_attachments_v1_attachments_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendMessageRequest.ProtoReflect.Descriptor instead.
+func (*SendMessageRequest) Descriptor() ([]byte, []int) {
+	return file_attachments_v1_attachments_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SendMessageRequest) GetPropertyId() int64 {
+	if x != nil {
+		return x.PropertyId
+	}
+	return 0
+}
+
+func (x *SendMessageRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *SendMessageRequest) GetContent() string {
+	if x != nil {
+		return x.Content
+	}
+	return ""
+}
+
+func (x *SendMessageRequest) GetAttachmentIds() []string {
+	if x != nil {
+		return x.AttachmentIds
+	}
+	return nil
+}
+
+func (x *SendMessageRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// SendMessageResponse reports a posted message.
+type SendMessageResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// message_id is Booking's id of the new message.
+	MessageId     string `protobuf:"bytes,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SendMessageResponse) Reset() {
+	*x = SendMessageResponse{}
+	mi := &file_attachments_v1_attachments_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SendMessageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SendMessageResponse) ProtoMessage() {}
+
+func (x *SendMessageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_attachments_v1_attachments_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SendMessageResponse.ProtoReflect.Descriptor instead.
+func (*SendMessageResponse) Descriptor() ([]byte, []int) {
+	return file_attachments_v1_attachments_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *SendMessageResponse) GetMessageId() string {
+	if x != nil {
+		return x.MessageId
+	}
+	return ""
+}
+
 var File_attachments_v1_attachments_proto protoreflect.FileDescriptor
 
 const file_attachments_v1_attachments_proto_rawDesc = "" +
@@ -630,7 +807,7 @@ const file_attachments_v1_attachments_proto_rawDesc = "" +
 	"\x17UploadAttachmentRequest\x12<\n" +
 	"\bmetadata\x18\x01 \x01(\v2\x1e.attachments.v1.UploadMetadataH\x00R\bmetadata\x12\x14\n" +
 	"\x04data\x18\x02 \x01(\fH\x00R\x04dataB\x06\n" +
-	"\x04part\"\xc9\x01\n" +
+	"\x04part\"\x91\x02\n" +
 	"\x0eUploadMetadata\x12\x1f\n" +
 	"\vproperty_id\x18\x01 \x01(\x03R\n" +
 	"propertyId\x12'\n" +
@@ -638,11 +815,16 @@ const file_attachments_v1_attachments_proto_rawDesc = "" +
 	"\tfile_name\x18\x03 \x01(\tR\bfileName\x12\x1b\n" +
 	"\tfile_type\x18\x04 \x01(\tR\bfileType\x12\x1b\n" +
 	"\tfile_size\x18\x05 \x01(\x03R\bfileSize\x12\x16\n" +
-	"\x06sha256\x18\x06 \x01(\tR\x06sha256\"\x8b\x01\n" +
+	"\x06sha256\x18\x06 \x01(\tR\x06sha256\x12'\n" +
+	"\x0fmessage_content\x18\a \x01(\tR\x0emessageContent\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\b \x01(\tR\trequestId\"\xaa\x01\n" +
 	"\x18UploadAttachmentResponse\x12#\n" +
 	"\rattachment_id\x18\x01 \x01(\tR\fattachmentId\x122\n" +
 	"\x04info\x18\x02 \x01(\v2\x1e.attachments.v1.AttachmentInfoR\x04info\x12\x16\n" +
-	"\x06sha256\x18\x03 \x01(\tR\x06sha256\"\xca\x01\n" +
+	"\x06sha256\x18\x03 \x01(\tR\x06sha256\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x04 \x01(\tR\tmessageId\"\xca\x01\n" +
 	"\x19DownloadAttachmentRequest\x12\x1f\n" +
 	"\vproperty_id\x18\x01 \x01(\x03R\n" +
 	"propertyId\x12'\n" +
@@ -666,11 +848,23 @@ const file_attachments_v1_attachments_proto_rawDesc = "" +
 	"\x0eAttachmentInfo\x12\x1b\n" +
 	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12\x1b\n" +
 	"\tfile_type\x18\x02 \x01(\tR\bfileType\x12\x1b\n" +
-	"\tfile_size\x18\x03 \x01(\x03R\bfileSize2\xd5\x02\n" +
+	"\tfile_size\x18\x03 \x01(\x03R\bfileSize\"\xbe\x01\n" +
+	"\x12SendMessageRequest\x12\x1f\n" +
+	"\vproperty_id\x18\x01 \x01(\x03R\n" +
+	"propertyId\x12'\n" +
+	"\x0fconversation_id\x18\x02 \x01(\tR\x0econversationId\x12\x18\n" +
+	"\acontent\x18\x03 \x01(\tR\acontent\x12%\n" +
+	"\x0eattachment_ids\x18\x04 \x03(\tR\rattachmentIds\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\"4\n" +
+	"\x13SendMessageResponse\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x01 \x01(\tR\tmessageId2\xad\x03\n" +
 	"\x11AttachmentService\x12g\n" +
 	"\x10UploadAttachment\x12'.attachments.v1.UploadAttachmentRequest\x1a(.attachments.v1.UploadAttachmentResponse(\x01\x12m\n" +
 	"\x12DownloadAttachment\x12).attachments.v1.DownloadAttachmentRequest\x1a*.attachments.v1.DownloadAttachmentResponse0\x01\x12h\n" +
-	"\x11GetAttachmentInfo\x12(.attachments.v1.GetAttachmentInfoRequest\x1a).attachments.v1.GetAttachmentInfoResponseB\xcf\x01\n" +
+	"\x11GetAttachmentInfo\x12(.attachments.v1.GetAttachmentInfoRequest\x1a).attachments.v1.GetAttachmentInfoResponse\x12V\n" +
+	"\vSendMessage\x12\".attachments.v1.SendMessageRequest\x1a#.attachments.v1.SendMessageResponseB\xcf\x01\n" +
 	"\x12com.attachments.v1B\x10AttachmentsProtoP\x01ZNgithub.com/booking-attachment-gateway/gateway/gen/attachments/v1;attachmentsv1\xa2\x02\x03AXX\xaa\x02\x0eAttachments.V1\xca\x02\x0eAttachments\\V1\xe2\x02\x1aAttachments\\V1\\GPBMetadata\xea\x02\x0fAttachments::V1b\x06proto3"
 
 var (
@@ -685,7 +879,7 @@ func file_attachments_v1_attachments_proto_rawDescGZIP() []byte {
 	return file_attachments_v1_attachments_proto_rawDescData
 }
 
-var file_attachments_v1_attachments_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_attachments_v1_attachments_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_attachments_v1_attachments_proto_goTypes = []any{
 	(*UploadAttachmentRequest)(nil),    // 0: attachments.v1.UploadAttachmentRequest
 	(*UploadMetadata)(nil),             // 1: attachments.v1.UploadMetadata
@@ -695,6 +889,8 @@ var file_attachments_v1_attachments_proto_goTypes = []any{
 	(*GetAttachmentInfoRequest)(nil),   // 5: attachments.v1.GetAttachmentInfoRequest
 	(*GetAttachmentInfoResponse)(nil),  // 6: attachments.v1.GetAttachmentInfoResponse
 	(*AttachmentInfo)(nil),             // 7: attachments.v1.AttachmentInfo
+	(*SendMessageRequest)(nil),         // 8: attachments.v1.SendMessageRequest
+	(*SendMessageResponse)(nil),        // 9: attachments.v1.SendMessageResponse
 }
 var file_attachments_v1_attachments_proto_depIdxs = []int32{
 	1, // 0: attachments.v1.UploadAttachmentRequest.metadata:type_name -> attachments.v1.UploadMetadata
@@ -704,11 +900,13 @@ var file_attachments_v1_attachments_proto_depIdxs = []int32{
 	0, // 4: attachments.v1.AttachmentService.UploadAttachment:input_type -> attachments.v1.UploadAttachmentRequest
 	3, // 5: attachments.v1.AttachmentService.DownloadAttachment:input_type -> attachments.v1.DownloadAttachmentRequest
 	5, // 6: attachments.v1.AttachmentService.GetAttachmentInfo:input_type -> attachments.v1.GetAttachmentInfoRequest
-	2, // 7: attachments.v1.AttachmentService.UploadAttachment:output_type -> attachments.v1.UploadAttachmentResponse
-	4, // 8: attachments.v1.AttachmentService.DownloadAttachment:output_type -> attachments.v1.DownloadAttachmentResponse
-	6, // 9: attachments.v1.AttachmentService.GetAttachmentInfo:output_type -> attachments.v1.GetAttachmentInfoResponse
-	7, // [7:10] is the sub-list for method output_type
-	4, // [4:7] is the sub-list for method input_type
+	8, // 7: attachments.v1.AttachmentService.SendMessage:input_type -> attachments.v1.SendMessageRequest
+	2, // 8: attachments.v1.AttachmentService.UploadAttachment:output_type -> attachments.v1.UploadAttachmentResponse
+	4, // 9: attachments.v1.AttachmentService.DownloadAttachment:output_type -> attachments.v1.DownloadAttachmentResponse
+	6, // 10: attachments.v1.AttachmentService.GetAttachmentInfo:output_type -> attachments.v1.GetAttachmentInfoResponse
+	9, // 11: attachments.v1.AttachmentService.SendMessage:output_type -> attachments.v1.SendMessageResponse
+	8, // [8:12] is the sub-list for method output_type
+	4, // [4:8] is the sub-list for method input_type
 	4, // [4:4] is the sub-list for extension type_name
 	4, // [4:4] is the sub-list for extension extendee
 	0, // [0:4] is the sub-list for field type_name
@@ -733,7 +931,7 @@ func file_attachments_v1_attachments_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_attachments_v1_attachments_proto_rawDesc), len(file_attachments_v1_attachments_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -22,6 +22,7 @@ const (
 	AttachmentService_UploadAttachment_FullMethodName   = "/attachments.v1.AttachmentService/UploadAttachment"
 	AttachmentService_DownloadAttachment_FullMethodName = "/attachments.v1.AttachmentService/DownloadAttachment"
 	AttachmentService_GetAttachmentInfo_FullMethodName  = "/attachments.v1.AttachmentService/GetAttachmentInfo"
+	AttachmentService_SendMessage_FullMethodName        = "/attachments.v1.AttachmentService/SendMessage"
 )
 
 // AttachmentServiceClient is the client API for AttachmentService service.
@@ -55,6 +56,13 @@ type AttachmentServiceClient interface {
 	DownloadAttachment(ctx context.Context, in *DownloadAttachmentRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[DownloadAttachmentResponse], error)
 	// GetAttachmentInfo returns an attachment's name, type and size.
 	GetAttachmentInfo(ctx context.Context, in *GetAttachmentInfoRequest, opts ...grpc.CallOption) (*GetAttachmentInfoResponse, error)
+	// SendMessage posts a message to a guest conversation, with the attachments
+	// it names: only then does the guest see them. A post is sent to Booking
+	// again only when Booking certainly did not process it; when it may have,
+	// the call fails with UNAVAILABLE and an ErrorInfo of reason
+	// BOOKING_OUTCOME_UNKNOWN, and is never sent a second time. Set request_id
+	// to make the call safe to repeat.
+	SendMessage(ctx context.Context, in *SendMessageRequest, opts ...grpc.CallOption) (*SendMessageResponse, error)
 }
 
 type attachmentServiceClient struct {
@@ -107,6 +115,16 @@ func (c *attachmentServiceClient) GetAttachmentInfo(ctx context.Context, in *Get
 	return out, nil
 }
 
+func (c *attachmentServiceClient) SendMessage(ctx context.Context, in *SendMessageRequest, opts ...grpc.CallOption) (*SendMessageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SendMessageResponse)
+	err := c.cc.Invoke(ctx, AttachmentService_SendMessage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AttachmentServiceServer is the server API for AttachmentService service.
 // All implementations must embed UnimplementedAttachmentServiceServer
 // for forward compatibility.
@@ -138,6 +156,13 @@ type AttachmentServiceServer interface {
 	DownloadAttachment(*DownloadAttachmentRequest, grpc.ServerStreamingServer[DownloadAttachmentResponse]) error
 	// GetAttachmentInfo returns an attachment's name, type and size.
 	GetAttachmentInfo(context.Context, *GetAttachmentInfoRequest) (*GetAttachmentInfoResponse, error)
+	// SendMessage posts a message to a guest conversation, with the attachments
+	// it names: only then does the guest see them. A post is sent to Booking
+	// again only when Booking certainly did not process it; when it may have,
+	// the call fails with UNAVAILABLE and an ErrorInfo of reason
+	// BOOKING_OUTCOME_UNKNOWN, and is never sent a second time. Set request_id
+	// to make the call safe to repeat.
+	SendMessage(context.Context, *SendMessageRequest) (*SendMessageResponse, error)
 	mustEmbedUnimplementedAttachmentServiceServer()
 }
 
@@ -156,6 +181,9 @@ func (UnimplementedAttachmentServiceServer) DownloadAttachment(*DownloadAttachme
 }
 func (UnimplementedAttachmentServiceServer) GetAttachmentInfo(context.Context, *GetAttachmentInfoRequest) (*GetAttachmentInfoResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetAttachmentInfo not implemented")
+}
+func (UnimplementedAttachmentServiceServer) SendMessage(context.Context, *SendMessageRequest) (*SendMessageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SendMessage not implemented")
 }
 func (UnimplementedAttachmentServiceServer) mustEmbedUnimplementedAttachmentServiceServer() {}
 func (UnimplementedAttachmentServiceServer) testEmbeddedByValue()                           {}
@@ -214,6 +242,24 @@ func _AttachmentService_GetAttachmentInfo_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AttachmentService_SendMessage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SendMessageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AttachmentServiceServer).SendMessage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AttachmentService_SendMessage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AttachmentServiceServer).SendMessage(ctx, req.(*SendMessageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AttachmentService_ServiceDesc is the grpc.ServiceDesc for AttachmentService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -224,6 +270,10 @@ var AttachmentService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetAttachmentInfo",
 			Handler:    _AttachmentService_GetAttachmentInfo_Handler,
+		},
+		{
+			MethodName: "SendMessage",
+			Handler:    _AttachmentService_SendMessage_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
