@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	spb "google.golang.org/genproto/googleapis/rpc/status"
@@ -149,8 +150,8 @@ func (s *server) replay(rec idempotency.Record, out proto.Message) (proto.Messag
 // used.
 func (s *server) otherRequest(requestID string) error {
 	return status.Errorf(codes.InvalidArgument,
-		"request_id %q was used by another request (other fields or other bytes) in the last %v: use a new request_id for a new request",
-		requestID, s.recordTTL)
+		"request_id %q was used by another request (other fields or other bytes) in the last %s: use a new request_id for a new request",
+		requestID, strings.TrimSuffix(strings.TrimSuffix(s.recordTTL.String(), "0s"), "0m"))
 }
 
 // fingerprint identifies a request of method: the hex SHA-256 of its
