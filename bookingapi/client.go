@@ -22,6 +22,7 @@ const (
 	DefaultResponseTimeout = 15 * time.Second
 	DefaultRequestTimeout  = 45 * time.Second
 	DefaultMaxInFlight     = 32
+	DefaultParallelRanges  = 4
 )
 
 // HTTPDoer sends HTTP requests; *http.Client is one.
@@ -63,6 +64,14 @@ type Config struct {
 	// deadline. The token exchange, one at a time, is not counted. 0 means
 	// DefaultMaxInFlight.
 	MaxInFlight int
+	// ParallelRanges is how many range GETs a Reader keeps in flight; 1
+	// fetches one at a time. 0 means DefaultParallelRanges.
+	ParallelRanges int
+	// Memory accounts for what uploads and downloads hold: the file bytes
+	// an Uploader keeps, the request body of the chunk in flight, and the
+	// answers and bytes of the ranges a Reader has fetched. Nil bounds
+	// nothing.
+	Memory Memory
 	// Observer is told of every HTTP exchange with Booking. May be nil.
 	Observer Observer
 	// Logger receives warnings an operator should see, such as a commit
@@ -79,6 +88,8 @@ type Client struct {
 	slots           slots
 	responseTimeout time.Duration
 	requestTimeout  time.Duration
+	parallelRanges  int
+	memory          Memory
 	tokens          *tokenSource
 	observer        Observer
 	log             *slog.Logger
@@ -115,6 +126,12 @@ func New(cfg Config) (*Client, error) {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Transport: NewTransport(cfg.MaxInFlight)}
 	}
+	if cfg.ParallelRanges <= 0 {
+		cfg.ParallelRanges = DefaultParallelRanges
+	}
+	if cfg.Memory == nil {
+		cfg.Memory = unbounded{}
+	}
 	if cfg.Observer == nil {
 		cfg.Observer = nopObserver{}
 	}
@@ -130,6 +147,8 @@ func New(cfg Config) (*Client, error) {
 		slots:           make(slots, cfg.MaxInFlight),
 		responseTimeout: cfg.ResponseTimeout,
 		requestTimeout:  cfg.RequestTimeout,
+		parallelRanges:  cfg.ParallelRanges,
+		memory:          cfg.Memory,
 		observer:        cfg.Observer,
 		log:             cfg.Logger,
 	}
@@ -215,25 +234,41 @@ func (c *Client) do(ctx context.Context, r *request, out any) (ruid string, err 
 // credentials for a new token and sends r once more. It decodes the
 // response's data into out and returns Booking's ruid.
 func (c *Client) send(ctx context.Context, r *request, out any) (string, error) {
+	return c.sendDecoded(ctx, r, func(a *answer) (string, error) { return decodeResponse(r.op, a, out) })
+}
+
+// sendRange is send for a download range, whose answer decodeRangeAnswer
+// reads.
+func (c *Client) sendRange(ctx context.Context, r *request) (rangeContent, string, error) {
+	var content rangeContent
+	ruid, err := c.sendDecoded(ctx, r, func(a *answer) (ruid string, err error) {
+		content, ruid, err = decodeRangeAnswer(a)
+		return ruid, err
+	})
+	return content, ruid, err
+}
+
+// sendDecoded is send with the answer read by decode.
+func (c *Client) sendDecoded(ctx context.Context, r *request, decode func(*answer) (string, error)) (string, error) {
 	token, err := c.tokens.token(ctx)
 	if err != nil {
 		return "", err
 	}
-	ruid, err := c.sendWith(ctx, r, token, out)
+	ruid, err := c.sendWith(ctx, r, token, decode)
 	var e *Error
 	if errors.As(err, &e) && e.StatusCode == http.StatusUnauthorized {
 		c.tokens.reject(token)
 		if token, err = c.tokens.token(ctx); err != nil {
 			return "", err
 		}
-		ruid, err = c.sendWith(ctx, r, token, out)
+		ruid, err = c.sendWith(ctx, r, token, decode)
 	}
 	return ruid, err
 }
 
 // sendWith is one round trip of r with token, and the decoding of its
 // answer.
-func (c *Client) sendWith(ctx context.Context, r *request, token string, out any) (string, error) {
+func (c *Client) sendWith(ctx context.Context, r *request, token string, decode func(*answer) (string, error)) (string, error) {
 	target, err := r.url(c.base)
 	if err != nil {
 		return "", err
@@ -241,7 +276,7 @@ func (c *Client) sendWith(ctx context.Context, r *request, token string, out any
 	a, err := c.roundTrip(ctx, r, target, token)
 	var ruid string
 	if err == nil {
-		ruid, err = decodeResponse(r.op, a, out)
+		ruid, err = decode(a)
 		c.report(ctx, a, ruid)
 	}
 	c.settle(err, r.resend)

@@ -44,45 +44,81 @@ func (c *Client) FileInfo(ctx context.Context, ref AttachmentRef) (FileInfo, err
 }
 
 // NewReader returns a Reader of length bytes from offset of the attachment
-// ref, whose total size is size (as FileInfo reported it). It requires
-// 0 ≤ offset and offset+length ≤ size; it panics otherwise, as those come
-// from the caller's own checks.
-func (c *Client) NewReader(ctx context.Context, ref AttachmentRef, size, offset, length int64) *Reader {
+// ref, whose total size is size (as FileInfo reported it). It fails,
+// sending nothing, unless 0 ≤ offset and offset+length ≤ size. Its GETs are
+// bound to ctx; the caller must Close it.
+func (c *Client) NewReader(ctx context.Context, ref AttachmentRef, size, offset, length int64) (*Reader, error) {
 	if offset < 0 || length < 0 || offset > size || length > size-offset {
-		panic(fmt.Sprintf("bookingapi: range [%d, %d) outside an attachment of %d bytes", offset, offset+length, size))
+		return nil, fmt.Errorf("bookingapi: range [%d, %d) outside an attachment of %d bytes", offset, offset+length, size)
 	}
-	return &Reader{ctx: ctx, client: c, ref: ref, size: size, pos: offset, end: offset + length}
+	ctx, cancel := context.WithCancel(ctx)
+	r := &Reader{ctx: ctx, cancel: cancel, client: c, ref: ref, size: size, end: offset + length}
+	for pos := offset; pos < r.end; {
+		g := nextRange(pos, r.end, size)
+		r.ranges = append(r.ranges, g)
+		pos = g.from + g.take
+	}
+	return r, nil
 }
 
 // Reader reads a range of an attachment with GETs of at most MaxRangeBytes,
-// one at a time and only when the bytes already fetched are used up. It
-// returns exactly the requested number of bytes, or an error: an *Error of
+// up to Config.ParallelRanges of them in flight ahead of what is read. It
+// returns exactly the requested bytes in order, or an error: an *Error of
 // KindDataLoss when Booking's answers disagree with the size file_info gave
-// or with the range asked for. It is not safe for concurrent use.
+// or with the range asked for. A failed GET is retried alone, as the
+// client's policy allows; the first error is the Reader's, and stops every
+// GET in flight. It is not safe for concurrent use.
 //
 // Booking does not say whether the query parameter to is inclusive, so the
 // Reader never depends on it: it asks for at most MaxRangeBytes under either
 // reading, and leaves to out when the range runs to the end of the file.
 // Each answer must hold exactly what was asked: the rest of the file
 // without to; with to, to-from bytes if to is exclusive or one more if it
-// is inclusive, the same reading for every answer.
+// is inclusive, the same reading for every answer. The extra byte of an
+// inclusive to is dropped, so that the ranges can be planned ahead.
 type Reader struct {
 	ctx    context.Context
+	cancel context.CancelFunc
 	client *Client
 	ref    AttachmentRef
 	size   int64
-	pos    int64  // offset in the attachment of the next byte to fetch
-	end    int64  // offset just past the last byte to return
-	buf    []byte // fetched bytes not yet returned
-	err    error
+	end    int64 // offset just past the last byte to return
 
-	to toReading // what the answers so far tell of to
+	ranges  []span   // the GETs to make, in order
+	started int      // ranges whose GET has started
+	fetches []*fetch // started and not yet consumed, in order
+
+	buf  []byte       // bytes of the current range not yet returned
+	held rangeContent // the current range's buffer
+	heldMemory int64  // reserved for the current range
+
+	to     toReading // what the answers so far tell of to
+	err    error
+	closed bool
+}
+
+// span is one planned GET: from, and to unless openEnded; take is how many
+// of the answer's bytes the Reader returns.
+type span struct {
+	from, to  int64
+	openEnded bool
+	take      int64
+}
+
+// fetch is one GET in flight, or done.
+type fetch struct {
+	span
+	memory  int64 // reserved for it
+	done    chan struct{}
+	content rangeContent
+	ruid    string
+	err     error
 }
 
 // Read reads the next bytes of the range into p.
 func (r *Reader) Read(p []byte) (int, error) {
 	if len(r.buf) == 0 {
-		if err := r.fetch(); err != nil {
+		if err := r.next(); err != nil {
 			return 0, err
 		}
 	}
@@ -96,7 +132,7 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	var written int64
 	for {
 		if len(r.buf) == 0 {
-			if err := r.fetch(); err == io.EOF {
+			if err := r.next(); err == io.EOF {
 				return written, nil
 			} else if err != nil {
 				return written, err
@@ -111,65 +147,145 @@ func (r *Reader) WriteTo(w io.Writer) (int64, error) {
 	}
 }
 
-// fetch gets the next range into r.buf, or returns io.EOF at the end.
-func (r *Reader) fetch() error {
+// Close stops every GET in flight and gives back what the Reader holds. It
+// always returns nil.
+func (r *Reader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.cancel()
+	r.dropCurrent()
+	for _, f := range r.fetches {
+		<-f.done
+		f.content.release()
+		r.client.memory.Release(f.memory)
+	}
+	r.fetches = nil
+	if r.err == nil {
+		r.err = errors.New("bookingapi: read from a closed Reader")
+	}
+	return nil
+}
+
+// next makes the next range's bytes current, or returns io.EOF at the end.
+func (r *Reader) next() error {
 	if r.err != nil {
 		return r.err
 	}
-	if r.pos >= r.end {
-		return io.EOF
+	r.dropCurrent()
+	r.fill()
+	if len(r.fetches) == 0 {
+		if r.started == len(r.ranges) {
+			return io.EOF
+		}
+		return r.fail(r.err) // fill could not start one
 	}
-	from, to, openEnded := nextRange(r.pos, r.end, r.size)
-	query := url.Values{"from": {strconv.FormatInt(from, 10)}}
-	if !openEnded {
-		query.Set("to", strconv.FormatInt(to, 10))
+	f := r.fetches[0]
+	<-f.done // a GET ends at the latest when r.ctx does
+	r.fetches = r.fetches[1:]
+	err := f.err
+	if err == nil {
+		r.to, err = r.check(f.from, f.to, f.openEnded, int64(len(f.content.bytes)), f.ruid)
 	}
-	var out struct {
-		dataStatus
-		FileContent []byte `json:"file_content"`
+	r.held, r.heldMemory = f.content, f.memory
+	if err != nil {
+		return r.fail(err)
 	}
-	ruid, err := r.client.do(r.ctx, &request{
+	r.buf = f.content.bytes[:f.take]
+	r.fill()
+	return nil
+}
+
+// fill starts GETs until ParallelRanges are in flight or all have started.
+func (r *Reader) fill() {
+	for r.err == nil && len(r.fetches) < r.client.parallelRanges && r.started < len(r.ranges) {
+		g := r.ranges[r.started]
+		memory := rangeMemory(g.take + 1)
+		if len(r.fetches) > 0 {
+			// Ahead of what is read: take room only if there is some at once,
+			// so that the range being waited for is never kept waiting.
+			ctx, cancel := context.WithCancel(r.ctx)
+			cancel()
+			if r.client.memory.Reserve(ctx, memory) != nil {
+				return
+			}
+		} else if err := r.client.memory.Reserve(r.ctx, memory); err != nil {
+			r.err = err
+			return
+		}
+		f := &fetch{span: g, memory: memory, done: make(chan struct{})}
+		r.fetches = append(r.fetches, f)
+		r.started++
+		go r.get(f)
+	}
+}
+
+// get makes f's GET.
+func (r *Reader) get(f *fetch) {
+	defer close(f.done)
+	query := url.Values{"from": {strconv.FormatInt(f.from, 10)}}
+	if !f.openEnded {
+		query.Set("to", strconv.FormatInt(f.to, 10))
+	}
+	f.content, f.ruid, f.err = r.client.getRange(r.ctx, &request{
 		op:     OpDownload,
 		method: http.MethodGet,
 		path:   r.ref.path(),
 		query:  query,
 		resend: resendSafe,
-	}, &out)
+	})
 	var e *Error
-	if errors.As(err, &e) && e.Kind == KindInvalidRequest {
+	if errors.As(f.err, &e) && e.Kind == KindInvalidRequest {
 		// The range lies inside the file as file_info described it, so
 		// Booking's refusal means that the two disagree.
 		e.Kind = KindDataLoss
-		e.Message = fmt.Sprintf("Booking refused the range from %d of a file that file_info says has %d bytes: %s", from, r.size, e.Message)
+		e.Message = fmt.Sprintf("Booking refused the range from %d of a file that file_info says has %d bytes: %s", f.from, r.size, e.Message)
 	}
-	if err == nil {
-		r.to, err = r.check(from, to, openEnded, int64(len(out.FileContent)), ruid)
-	}
-	if err != nil {
-		r.err = err
-		return err
-	}
-	// An inclusive to returns one byte past a range that ends before the
-	// file does; it is not wanted.
-	r.buf = out.FileContent[:min(int64(len(out.FileContent)), r.end-r.pos)]
-	r.pos += int64(len(r.buf))
-	return nil
 }
 
-// nextRange chooses the next GET of the bytes [pos, end) of a file of size
-// bytes: from, and either to or openEnded (no to).
+// fail makes err the Reader's error, and stops the GETs in flight.
+func (r *Reader) fail(err error) error {
+	r.err = err
+	r.cancel()
+	return err
+}
+
+// dropCurrent gives back the current range's buffer and memory.
+func (r *Reader) dropCurrent() {
+	r.buf = nil
+	r.held.release()
+	r.client.memory.Release(r.heldMemory)
+	r.heldMemory = 0
+}
+
+// getRange sends one range GET, again after the failures its policy
+// allows, and decodes its answer.
+func (c *Client) getRange(ctx context.Context, r *request) (content rangeContent, ruid string, err error) {
+	err = c.retryLoop(ctx, &retryState{}, func(ctx context.Context) error {
+		content.release() // of a try whose answer was refused after decoding
+		content, ruid, err = c.sendRange(ctx, r)
+		return err
+	})
+	return content, ruid, err
+}
+
+// nextRange plans the next GET of the bytes [pos, end) of a file of size
+// bytes.
 //
 // Without to, Booking returns the rest of the file: exact whatever to means,
 // and used when the rest is all that is wanted and small enough. Otherwise
 // to = from + n, with n ≤ MaxRangeBytes-1: an inclusive to returns n+1
 // bytes, an exclusive one n; both at least one and at most MaxRangeBytes,
-// and to never points past the file's last byte.
-func nextRange(pos, end, size int64) (from, to int64, openEnded bool) {
+// and to never points past the file's last byte. The Reader takes n bytes
+// either way.
+func nextRange(pos, end, size int64) span {
 	remaining := end - pos
 	if end == size && remaining <= MaxRangeBytes {
-		return pos, 0, true
+		return span{from: pos, openEnded: true, take: remaining}
 	}
-	return pos, pos + min(remaining, MaxRangeBytes-1), false
+	n := min(remaining, MaxRangeBytes-1)
+	return span{from: pos, to: pos + n, take: n}
 }
 
 // toReading is what the answers so far tell of download's to.

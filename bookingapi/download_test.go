@@ -2,12 +2,14 @@ package bookingapi
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -45,32 +47,38 @@ func readAllWith(r io.Reader, bufSize int) ([]byte, error) {
 // checkRanges checks the download GETs the sandbox received since request
 // number first, for a range of length bytes from offset of a file of size
 // bytes: each asks for at least one and at most MaxRangeBytes bytes whichever
-// way to is read, each starts where the bytes returned so far end, and
-// together they cover the range.
-func checkRanges(t *testing.T, env *sandboxEnv, first int, inclusive bool, size, offset, length int64) {
+// way to is read, each starts where the bytes taken from the one before end
+// (to-from of them: an inclusive to's extra byte is dropped), and together
+// they cover the range. GETs in flight together may arrive in any order.
+func checkRanges(t *testing.T, env *sandboxEnv, first int, size, offset, length int64) {
 	t.Helper()
+	gets := env.requestsTo(sandbox.EndpointDownload)[first:]
+	from := func(r sandbox.Request) int64 {
+		n, err := strconv.ParseInt(r.Query.Get("from"), 10, 64)
+		if err != nil {
+			return -1
+		}
+		return n
+	}
+	slices.SortFunc(gets, func(a, b sandbox.Request) int { return cmp.Compare(from(a), from(b)) })
 	pos, end := offset, offset+length
-	for i, r := range env.requestsTo(sandbox.EndpointDownload)[first:] {
-		from, err := strconv.ParseInt(r.Query.Get("from"), 10, 64)
-		if err != nil || from != pos {
+	for i, r := range gets {
+		if from(r) != pos {
 			t.Errorf("download GET #%d has from=%q, want %d", i+1, r.Query.Get("from"), pos)
 			return
 		}
-		got := size - from // the bytes this GET returned
+		took := size - pos // the bytes taken from this GET
 		if r.Query.Has("to") {
 			to, err := strconv.ParseInt(r.Query.Get("to"), 10, 64)
-			if err != nil || to <= from || to-from+1 > MaxRangeBytes || to >= size {
-				t.Errorf("download GET #%d has from=%d to=%q, want from < to ≤ from+%d-1 and to < %d", i+1, from, r.Query.Get("to"), MaxRangeBytes, size)
+			if err != nil || to <= pos || to-pos+1 > MaxRangeBytes || to >= size {
+				t.Errorf("download GET #%d has from=%d to=%q, want from < to ≤ from+%d-1 and to < %d", i+1, pos, r.Query.Get("to"), MaxRangeBytes, size)
 				return
 			}
-			got = to - from
-			if inclusive {
-				got++
-			}
-		} else if got > MaxRangeBytes {
-			t.Errorf("download GET #%d has from=%d and no to: %d bytes, want at most %d", i+1, from, got, MaxRangeBytes)
+			took = to - pos
+		} else if took > MaxRangeBytes {
+			t.Errorf("download GET #%d has from=%d and no to: %d bytes, want at most %d", i+1, pos, took, MaxRangeBytes)
 		}
-		pos += min(got, end-pos)
+		pos += min(took, end-pos)
 	}
 	if pos != end {
 		t.Errorf("the download GETs covered [%d, %d), want [%d, %d)", offset, pos, offset, end)
@@ -105,7 +113,7 @@ func TestReaderSmallRanges(t *testing.T) {
 				for _, bufSize := range []int{1, 7, 4096} {
 					t.Run(fmt.Sprintf("%s/buffer %d", rg.name, bufSize), func(t *testing.T) {
 						before := len(env.requestsTo(sandbox.EndpointDownload))
-						r := env.client.NewReader(context.Background(), ref, size, rg.offset, rg.length)
+						r := openReader(t, env.client, context.Background(), ref, size, rg.offset, rg.length)
 						got, err := readAllWith(r, bufSize)
 						call := fmt.Sprintf("Read of NewReader(ref, %d, %d, %d) with a %d-byte buffer", size, rg.offset, rg.length, bufSize)
 						want := content[rg.offset : rg.offset+rg.length]
@@ -122,7 +130,7 @@ func TestReaderSmallRanges(t *testing.T) {
 						if n := len(env.requestsTo(sandbox.EndpointDownload)) - before; n != wantGETs {
 							t.Errorf("%s sent %d GETs, want %d", call, n, wantGETs)
 						}
-						checkRanges(t, env, before, setting.opts.InclusiveTo, size, rg.offset, rg.length)
+						checkRanges(t, env, before, size, rg.offset, rg.length)
 					})
 				}
 			}
@@ -158,7 +166,7 @@ func TestReaderLargeRanges(t *testing.T) {
 
 					var buf bytes.Buffer
 					w := &countingWriter{w: &buf}
-					n, err := env.client.NewReader(context.Background(), ref, size, rg.offset, rg.length).WriteTo(w)
+					n, err := openReader(t, env.client, context.Background(), ref, size, rg.offset, rg.length).WriteTo(w)
 					call := fmt.Sprintf("WriteTo of NewReader(ref, %d, %d, %d)", size, rg.offset, rg.length)
 					if err != nil || n != rg.length || !bytes.Equal(buf.Bytes(), want) {
 						t.Fatalf("%s = %d, %v, %s; want %d bytes", call, n, err, bytesDiff(buf.Bytes(), want), rg.length)
@@ -167,10 +175,10 @@ func TestReaderLargeRanges(t *testing.T) {
 					if w.writes != gets {
 						t.Errorf("%s made %d writes for %d GETs, want one write per GET", call, w.writes, gets)
 					}
-					checkRanges(t, env, before, setting.opts.InclusiveTo, size, rg.offset, rg.length)
+					checkRanges(t, env, before, size, rg.offset, rg.length)
 
 					if rg.length == size {
-						got, err := readAllWith(env.client.NewReader(context.Background(), ref, size, rg.offset, rg.length), 64<<10)
+						got, err := readAllWith(openReader(t, env.client, context.Background(), ref, size, rg.offset, rg.length), 64<<10)
 						if err != nil || !bytes.Equal(got, want) {
 							t.Errorf("Read of NewReader(ref, %d, %d, %d) = %v, %s", size, rg.offset, rg.length, err, bytesDiff(got, want))
 						}
@@ -212,7 +220,7 @@ func TestReaderWriteToFailingWriter(t *testing.T) {
 	ref := env.seed(t, content)
 	var buf bytes.Buffer
 	w := &countingWriter{w: &buf, failAfter: 300}
-	n, err := env.client.NewReader(context.Background(), ref, 1000, 0, 1000).WriteTo(w)
+	n, err := openReader(t, env.client, context.Background(), ref, 1000, 0, 1000).WriteTo(w)
 	if !errors.Is(err, errWriterFull) || n != 300 || !bytes.Equal(buf.Bytes(), content[:300]) {
 		t.Errorf("WriteTo a writer that fails after 300 bytes = %d, %v; want 300, %v", n, err, errWriterFull)
 	}
@@ -220,8 +228,10 @@ func TestReaderWriteToFailingWriter(t *testing.T) {
 
 // TestReaderSizeDisagreement gives NewReader a size other than the file's,
 // as if file_info said so, and checks that the Reader fails with DataLoss
-// rather than return other bytes than asked, and never asks for a range
-// that starts past the end of the file it has seen.
+// rather than return other bytes than asked. One range at a time, it never
+// asks for a range that starts past the end of the file it has seen; with
+// ranges in flight ahead, only those already on their way when the
+// disagreement shows may.
 func TestReaderSizeDisagreement(t *testing.T) {
 	t.Parallel()
 	const fileSize = 2_500_000
@@ -237,31 +247,40 @@ func TestReaderSizeDisagreement(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, setting := range toSettings {
-			t.Run(tt.name+"/"+setting.name, func(t *testing.T) {
-				t.Parallel()
-				env := newSandboxEnv(t, setting.opts, nil)
-				ref := env.seed(t, content)
-				got, err := io.ReadAll(env.client.NewReader(context.Background(), ref, tt.size, 0, tt.size))
-				call := fmt.Sprintf("io.ReadAll(NewReader(ref, %d, 0, %d)) of a %d-byte file", tt.size, tt.size, fileSize)
-				if e := asError(t, call, err); e.Kind != KindDataLoss {
-					t.Errorf("%s = %v (Kind %v), want KindDataLoss", call, err, e.Kind)
-				}
-				env.checkErrorText(t, call, err)
-				if int64(len(got)) >= tt.size {
-					t.Errorf("%s returned %d bytes with the error, want fewer than %d", call, len(got), tt.size)
-				}
-				if !bytes.Equal(got, content[:len(got)]) {
-					t.Errorf("%s returned bytes other than the file's: %s", call, bytesDiff(got, content[:len(got)]))
-				}
-				// A GET past the end is made only when every earlier
-				// answer was exactly what was asked for: then nothing
-				// could tell that the file ends there.
-				for _, r := range env.requestsTo(sandbox.EndpointDownload) {
-					if r.Status != http.StatusOK && r.Query.Get("from") != strconv.Itoa(fileSize) {
-						t.Errorf("%s sent from=%s, which Booking refused with %d", call, r.Query.Get("from"), r.Status)
+			for _, parallel := range []int{1, DefaultParallelRanges} {
+				t.Run(fmt.Sprintf("%s/%s/%d in flight", tt.name, setting.name, parallel), func(t *testing.T) {
+					t.Parallel()
+					env := newSandboxEnv(t, setting.opts, nil)
+					ref := env.seed(t, content)
+					c := newTestClient(t, Config{BaseURL: env.url, ClientID: sandbox.DefaultClientID, ClientSecret: sandbox.DefaultClientSecret,
+						ParallelRanges: parallel})
+					got, err := io.ReadAll(openReader(t, c, context.Background(), ref, tt.size, 0, tt.size))
+					call := fmt.Sprintf("io.ReadAll(NewReader(ref, %d, 0, %d)) of a %d-byte file", tt.size, tt.size, fileSize)
+					if e := asError(t, call, err); e.Kind != KindDataLoss {
+						t.Errorf("%s = %v (Kind %v), want KindDataLoss", call, err, e.Kind)
 					}
-				}
-			})
+					env.checkErrorText(t, call, err)
+					if int64(len(got)) >= tt.size {
+						t.Errorf("%s returned %d bytes with the error, want fewer than %d", call, len(got), tt.size)
+					}
+					if !bytes.Equal(got, content[:len(got)]) {
+						t.Errorf("%s returned bytes other than the file's: %s", call, bytesDiff(got, content[:len(got)]))
+					}
+					// A GET past the end is made only when every earlier
+					// answer was exactly what was asked for (then nothing
+					// could tell that the file ends there), or while the
+					// answer that tells is still on its way.
+					refused := 0
+					for _, r := range env.requestsTo(sandbox.EndpointDownload) {
+						if r.Status != http.StatusOK && r.Query.Get("from") != strconv.Itoa(fileSize) {
+							refused++
+						}
+					}
+					if refused > parallel-1 {
+						t.Errorf("%s sent %d GETs past the end that Booking refused, want at most %d", call, refused, parallel-1)
+					}
+				})
+			}
 		}
 	}
 }
@@ -273,7 +292,7 @@ func TestReaderErrorIsSticky(t *testing.T) {
 	env := newSandboxEnv(t, sandbox.Options{}, nil)
 	ref := env.seed(t, pngFile(100))
 	env.sandbox.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointDownload, Status: 404})
-	r := env.client.NewReader(context.Background(), ref, 100, 0, 100)
+	r := openReader(t, env.client, context.Background(), ref, 100, 0, 100)
 	_, first := r.Read(make([]byte, 10))
 	if e := asError(t, "Read with a 404", first); e.Kind != KindNotFound {
 		t.Fatalf("Read with a 404 = %v, want KindNotFound", first)
@@ -292,9 +311,9 @@ func TestReaderErrorIsSticky(t *testing.T) {
 	}
 }
 
-// TestNewReaderPanicsOnInvalidRange checks that NewReader refuses ranges
+// TestNewReaderRefusesInvalidRanges checks that NewReader refuses ranges
 // outside the attachment, and sends nothing.
-func TestNewReaderPanicsOnInvalidRange(t *testing.T) {
+func TestNewReaderRefusesInvalidRanges(t *testing.T) {
 	t.Parallel()
 	c := newTestClient(t, Config{BaseURL: "http://127.0.0.1:1", ClientID: testClientID, ClientSecret: testSecret})
 	ref := AttachmentRef{PropertyID: testProperty, ConversationID: testConversation, AttachmentID: "a1"}
@@ -313,11 +332,13 @@ func TestNewReaderPanicsOnInvalidRange(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			call := fmt.Sprintf("NewReader(ref, %d, %d, %d)", tt.size, tt.offset, tt.length)
-			mustPanic(t, call, func() { c.NewReader(context.Background(), ref, tt.size, tt.offset, tt.length) })
+			if r, err := c.NewReader(context.Background(), ref, tt.size, tt.offset, tt.length); err == nil || r != nil {
+				t.Errorf("%s = %v, %v; want an error", call, r, err)
+			}
 		})
 	}
 	t.Run("valid empty range at the end", func(t *testing.T) {
-		r := c.NewReader(context.Background(), ref, 10, 10, 0)
+		r := openReader(t, c, context.Background(), ref, 10, 10, 0)
 		if n, err := r.Read(make([]byte, 1)); n != 0 || err != io.EOF {
 			t.Errorf("Read of NewReader(ref, 10, 10, 0) = %d, %v; want 0, io.EOF without a request", n, err)
 		}

@@ -253,7 +253,7 @@ func TestDownloadResponseDecoding(t *testing.T) {
 			c := srv.client(t, oneTry)
 			ref := AttachmentRef{PropertyID: testProperty, ConversationID: testConversation, AttachmentID: "a1"}
 
-			got, err := io.ReadAll(c.NewReader(context.Background(), ref, 3, 0, 3))
+			got, err := io.ReadAll(openReader(t, c, context.Background(), ref, 3, 0, 3))
 			const call = "io.ReadAll(NewReader(ref, 3, 0, 3))"
 			if tt.want != "" {
 				if err != nil || string(got) != tt.want {

@@ -72,7 +72,12 @@ func ExampleClient() {
 
 	// Download the whole file: from offset 0, info.Size bytes.
 	var downloaded bytes.Buffer
-	if _, err := io.Copy(&downloaded, client.NewReader(ctx, ref, info.Size, 0, info.Size)); err != nil {
+	r, err := client.NewReader(ctx, ref, info.Size, 0, info.Size)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := io.Copy(&downloaded, r); err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println("same bytes:", bytes.Equal(downloaded.Bytes(), tinyPNG))

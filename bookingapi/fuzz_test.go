@@ -145,11 +145,11 @@ func FuzzReaderRanges(f *testing.F) {
 		c := newTestClient(t, Config{BaseURL: "https://booking.invalid", ClientID: testClientID, ClientSecret: testSecret,
 			HTTPClient: model, Retry: oneTry})
 		ref := AttachmentRef{PropertyID: testProperty, ConversationID: testConversation, AttachmentID: "a1"}
-		got, err := io.ReadAll(c.NewReader(context.Background(), ref, infoSize, offset, length))
+		got, err := io.ReadAll(openReader(t, c, context.Background(), ref, infoSize, offset, length))
 		call := fmt.Sprintf("reading [%d, +%d) of a %d-byte file that file_info says has %d bytes, inclusive to %v",
 			offset, length, realSize, infoSize, inclusive)
-		if model.violation != "" {
-			t.Fatalf("%s: %s", call, model.violation)
+		if v := model.broken(); v != "" {
+			t.Fatalf("%s: %s", call, v)
 		}
 		if !bytes.Equal(got, model.content(offset, offset+int64(len(got)))) {
 			t.Fatalf("%s: returned bytes other than the file's", call)
@@ -178,7 +178,9 @@ func FuzzReaderRanges(f *testing.F) {
 type rangeModel struct {
 	size, infoSize int64
 	inclusive      bool
-	violation      string
+
+	mu        sync.Mutex // the Reader's GETs run concurrently
+	violation string
 }
 
 // modelFile is the content of every rangeModel's file, up to 12 MiB.
@@ -197,6 +199,13 @@ func (m *rangeModel) content(from, to int64) []byte {
 	return modelFile()[from:to]
 }
 
+// broken returns the first request that broke the Reader's promises, or "".
+func (m *rangeModel) broken() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.violation
+}
+
 func (m *rangeModel) Do(req *http.Request) (*http.Response, error) {
 	rec := httptest.NewRecorder()
 	rec.Header().Set("Content-Type", "application/json")
@@ -210,6 +219,8 @@ func (m *rangeModel) Do(req *http.Request) (*http.Response, error) {
 	if hasTo {
 		to, _ = strconv.ParseInt(q.Get("to"), 10, 64)
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if m.violation == "" {
 		switch {
 		case !q.Has("from") || from < 0 || from >= m.infoSize:
@@ -310,4 +321,36 @@ func (p inProcess) Do(req *http.Request) (*http.Response, error) {
 	rec := httptest.NewRecorder()
 	p.h.ServeHTTP(rec, req)
 	return rec.Result(), nil
+}
+
+// FuzzRangeFastPath decodes arbitrary download answers with
+// decodeRangeAnswer, whose fast path takes the plain ones, and with the
+// general decoder alone: they must agree on the bytes, the ruid, and
+// whether and how decoding fails.
+func FuzzRangeFastPath(f *testing.F) {
+	f.Add(200, []byte(`{"data":{"ok":"true","file_content":"YWJj","attachment_id":"x"},"meta":{"ruid":"R"}}`))
+	f.Add(200, []byte(`{"meta":{"file_content":"ZGVm"},"data":{"file_content":"YWJj"}}`))
+	f.Add(200, []byte(`{"data":{"file_content":"YW\/j"}}`))
+	f.Add(200, []byte(`{"data":{"file_content" : "YWJj", "ok": "false"}, "errors": []}`))
+	f.Add(200, []byte("{\"data\":{\"file_content\":\"YW\rJj\"}}"))
+	f.Add(404, []byte(`{"data":null,"errors":[{"message":"gone"}],"meta":{"ruid":"R"}}`))
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		if status < 100 || status > 999 {
+			return
+		}
+		a := &answer{status: status, header: http.Header{}, body: body}
+		got, ruid, err := decodeRangeAnswer(a)
+		defer got.release()
+		var general rangeData
+		wantRUID, wantErr := decodeResponse(OpDownload, a, &general)
+		if (err == nil) != (wantErr == nil) || !bytes.Equal(got.bytes, general.FileContent) || ruid != wantRUID {
+			t.Fatalf("decodeRangeAnswer(%d, %q) = %q, %q, %v; the general decoder gives %q, %q, %v",
+				status, body, got.bytes, ruid, err, general.FileContent, wantRUID, wantErr)
+		}
+		var e, want *Error
+		if errors.As(err, &e) && errors.As(wantErr, &want) && (e.Kind != want.Kind || e.Outcome != want.Outcome) {
+			t.Fatalf("decodeRangeAnswer(%d, %q) failed with Kind %v, Outcome %v; the general decoder with %v, %v",
+				status, body, e.Kind, e.Outcome, want.Kind, want.Outcome)
+		}
+	})
 }

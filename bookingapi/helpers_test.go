@@ -382,3 +382,15 @@ func withDeadline(t testing.TB, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// openReader returns c.NewReader(ctx, ref, size, offset, length), closed
+// when the test ends, and fails the test if NewReader refuses the range.
+func openReader(t testing.TB, c *Client, ctx context.Context, ref AttachmentRef, size, offset, length int64) *Reader {
+	t.Helper()
+	r, err := c.NewReader(ctx, ref, size, offset, length)
+	if err != nil {
+		t.Fatalf("NewReader(ref, %d, %d, %d) = %v", size, offset, length, err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}

@@ -381,7 +381,7 @@ func TestCutOffAnswersAreRetried(t *testing.T) {
 				info, err := c.FileInfo(context.Background(), ref)
 				var got []byte
 				if err == nil {
-					got, err = io.ReadAll(c.NewReader(context.Background(), ref, info.Size, 0, info.Size))
+					got, err = io.ReadAll(openReader(t, c, context.Background(), ref, info.Size, 0, info.Size))
 				}
 				call := fmt.Sprintf("FileInfo and a download with %s cut after %d bytes %d times", tt.name, tt.cutAfter, times)
 				env.checkErrorText(t, call, err)
@@ -438,7 +438,7 @@ func TestRangesMustBeExact(t *testing.T) {
 				env := newSandboxEnv(t, setting.opts, nil)
 				ref := env.seed(t, pngFile(size))
 				env.sandbox.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointDownload, Nth: tt.nth, Alter: tt.alter})
-				_, err := io.ReadAll(env.client.NewReader(context.Background(), ref, size, 0, size))
+				_, err := io.ReadAll(openReader(t, env.client, context.Background(), ref, size, 0, size))
 				call := "a download with " + tt.name
 				if e := asError(t, call, err); e.Kind != KindDataLoss {
 					t.Errorf("%s = %v (Kind %v), want KindDataLoss", call, err, e.Kind)
@@ -561,5 +561,137 @@ func TestHugeAnswer(t *testing.T) {
 	}
 	if n := len(env.requestsTo(sandbox.EndpointFileInfo)); n != 1 {
 		t.Errorf("%s sent %d requests, want 1", call, n)
+	}
+}
+
+// TestParallelRanges reads a file of ten ranges from a slow Booking: up to
+// ParallelRanges GETs are in flight at once, the bytes come back in order,
+// a failed range is fetched again alone, and a cancel or a Close stops
+// every GET in flight.
+func TestParallelRanges(t *testing.T) {
+	t.Parallel()
+	const size = 10 * MaxRangeBytes
+	content := pngFile(size)
+	var now, peak atomic.Int64
+	slow := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/file_info") {
+				n := now.Add(1)
+				defer now.Add(-1)
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				time.Sleep(30 * time.Millisecond)
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	for _, setting := range toSettings {
+		t.Run(setting.name, func(t *testing.T) {
+			env := newSandboxEnv(t, setting.opts, slow)
+			ref := env.seed(t, content)
+			peak.Store(0)
+			// The third range fails once.
+			env.sandbox.InjectFault(sandbox.Fault{Endpoint: sandbox.EndpointDownload, Nth: 3, Status: 503})
+			var got bytes.Buffer
+			if _, err := openReader(t, env.client, context.Background(), ref, size, 0, size).WriteTo(&got); err != nil || !bytes.Equal(got.Bytes(), content) {
+				t.Fatalf("WriteTo = %v, %s", err, bytesDiff(got.Bytes(), content))
+			}
+			if p := peak.Load(); p != DefaultParallelRanges {
+				t.Errorf("%d range GETs were in flight at most, want %d", p, DefaultParallelRanges)
+			}
+			froms := map[string]int{}
+			for _, r := range env.requestsTo(sandbox.EndpointDownload) {
+				froms[r.Query.Get("from")]++
+			}
+			again := 0
+			for _, n := range froms {
+				if n > 1 {
+					again++
+				}
+			}
+			if len(froms) != 11 || again != 1 {
+				t.Errorf("the GETs asked for %d ranges, %d of them more than once; want 11 ranges, one fetched again alone", len(froms), again)
+			}
+		})
+	}
+
+	t.Run("cancel and close", func(t *testing.T) {
+		env := newSandboxEnv(t, sandbox.Options{}, slow)
+		ref := env.seed(t, content)
+		for _, stop := range []string{"cancel", "close"} {
+			ctx, cancel := context.WithCancel(context.Background())
+			r := openReader(t, env.client, ctx, ref, size, 0, size)
+			if _, err := r.Read(make([]byte, 10)); err != nil {
+				t.Fatal(err)
+			}
+			before := len(env.requestsTo(sandbox.EndpointDownload))
+			if stop == "cancel" {
+				cancel()
+				if _, err := io.Copy(io.Discard, r); !errors.Is(err, context.Canceled) {
+					t.Errorf("reading after a cancel = %v, want context.Canceled", err)
+				}
+			} else {
+				r.Close()
+			}
+			// Every GET in flight has ended when Read or Close returns, and
+			// none starts after.
+			if n := env.inflight.Load(); n > 0 {
+				time.Sleep(100 * time.Millisecond) // the server may still see their ends
+			}
+			after := len(env.requestsTo(sandbox.EndpointDownload))
+			time.Sleep(100 * time.Millisecond)
+			if late := len(env.requestsTo(sandbox.EndpointDownload)); late != after || after-before > DefaultParallelRanges {
+				t.Errorf("after %s: %d GETs ended, then %d more; want at most the %d in flight, then none", stop, after-before, late-after, DefaultParallelRanges)
+			}
+			cancel()
+		}
+	})
+}
+
+// TestRangeFastPath decodes download answers of every shape with the fast
+// path and the general decoder, and checks that they agree; answers with
+// escapes, or their key twice or out of data, take the general decoder.
+func TestRangeFastPath(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		body string
+		fast bool // taken whole by the fast path
+	}{
+		{"plain", `{"data":{"ok":"true","file_content":"YWJj","attachment_id":"x"},"meta":{"ruid":"R"}}`, true},
+		{"spaces around the colon", `{"data":{"file_content" : "YWJj"},"meta":{"ruid":"R"}}`, true},
+		{"key last", `{"meta":{"ruid":"R"},"errors":[],"data":{"ok":true,"file_content":"YWJj"}}`, true},
+		{"an escaped slash", `{"data":{"file_content":"YW\/j"},"meta":{"ruid":"R"}}`, false},
+		{"an escaped quote elsewhere", `{"data":{"file_content":"YWJj","n":"a\"b"},"meta":{"ruid":"R"}}`, true},
+		{"the key twice", `{"data":{"file_content":"YWJj","file_content":"ZGVm"}}`, false},
+		{"the key in meta only", `{"data":{"ok":true},"meta":{"file_content":"YWJj"}}`, false},
+		{"the key in meta and data", `{"meta":{"file_content":"ZGVm"},"data":{"file_content":"YWJj"}}`, false},
+		{"a line break in the base64", "{\"data\":{\"file_content\":\"YW\nJj\"}}", false},
+		{"not base64", `{"data":{"file_content":"!!!!"}}`, false},
+		{"ok false", `{"data":{"ok":false,"file_content":"YWJj"},"meta":{"ruid":"R"}}`, false},
+		{"errors", `{"data":{"file_content":"YWJj"},"errors":["no"]}`, false},
+		{"no closing quote", `{"data":{"file_content":"YWJj`, false},
+		{"a string, not an object", `"file_content":"YWJj"`, false},
+		{"empty", `{"data":{"file_content":""}}`, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &answer{status: 200, header: http.Header{}, body: []byte(tt.body)}
+			fast, fastRUID, ok := decodePlainRange(a)
+			if ok != tt.fast {
+				t.Errorf("the fast path took %s: %v, want %v", tt.body, ok, tt.fast)
+			}
+			got, ruid, err := decodeRangeAnswer(a)
+			var general rangeData
+			wantRUID, wantErr := decodeResponse(OpDownload, a, &general)
+			if (err == nil) != (wantErr == nil) || !bytes.Equal(got.bytes, general.FileContent) || ruid != wantRUID {
+				t.Errorf("decodeRangeAnswer(%s) = %q, %q, %v; the general decoder gives %q, %q, %v", tt.body, got.bytes, ruid, err, general.FileContent, wantRUID, wantErr)
+			}
+			if ok && (!bytes.Equal(fast.bytes, general.FileContent) || fastRUID != wantRUID) {
+				t.Errorf("the fast path gave %q, %q; the general decoder %q, %q", fast.bytes, fastRUID, general.FileContent, wantRUID)
+			}
+			got.release()
+			fast.release()
+		})
 	}
 }

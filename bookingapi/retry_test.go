@@ -278,7 +278,7 @@ func TestRetries(t *testing.T) {
 				_, err = env.client.FileInfo(ctx, ref)
 			case "download":
 				var got []byte
-				got, err = io.ReadAll(env.client.NewReader(ctx, ref, 100, 0, 100))
+				got, err = io.ReadAll(openReader(t, env.client, ctx, ref, 100, 0, 100))
 				if err == nil && !bytes.Equal(got, content) {
 					t.Errorf("download = %s", bytesDiff(got, content))
 				}

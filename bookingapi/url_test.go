@@ -78,7 +78,7 @@ func TestRequestURLEscapesEverySegment(t *testing.T) {
 		{
 			name: "download",
 			call: func(ctx context.Context, c *Client, ref AttachmentRef) error {
-				_, err := io.ReadAll(c.NewReader(ctx, ref, 3, 0, 3))
+				_, err := io.ReadAll(openReader(t, c, ctx, ref, 3, 0, 3))
 				return err
 			},
 			wantTail: func(ref AttachmentRef) []string {

@@ -104,9 +104,14 @@ func BenchmarkDownload(b *testing.B) {
 					b.Fatal(err)
 				}
 				var sink bytes.Buffer
-				if _, err := client.NewReader(context.Background(), ref, info.Size, 0, info.Size).WriteTo(&sink); err != nil || sink.Len() != size {
+				r, err := client.NewReader(context.Background(), ref, info.Size, 0, info.Size)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := r.WriteTo(&sink); err != nil || sink.Len() != size {
 					b.Fatalf("read %d bytes (%v), want %d", sink.Len(), err, size)
 				}
+				r.Close()
 			}
 		})
 	}

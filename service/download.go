@@ -48,7 +48,12 @@ func (s *server) download(ctx context.Context, req *attachmentsv1.DownloadAttach
 	}); err != nil {
 		return err
 	}
-	sent, err := s.booking.NewReader(ctx, ref, info.Size, offset, length).WriteTo(dataWriter{stream})
+	reader, err := s.booking.NewReader(ctx, ref, info.Size, offset, length)
+	if err != nil {
+		return err
+	}
+	defer reader.Close()
+	sent, err := reader.WriteTo(dataWriter{stream})
 	s.metrics.Downloaded(sent)
 	if err != nil {
 		return err

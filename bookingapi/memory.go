@@ -1,0 +1,27 @@
+package bookingapi
+
+import "context"
+
+// Memory accounts for the bytes that a Client's uploads and downloads hold,
+// so that its owner can bound them across all calls, with its own holdings
+// counted in the same place. Its methods must be safe for concurrent use.
+type Memory interface {
+	// Reserve takes n bytes, waiting for room as long as the Memory allows
+	// and ctx lasts. Its error is returned as it is by the call that
+	// needed the room.
+	Reserve(ctx context.Context, n int64) error
+	// Release gives back n bytes reserved before.
+	Release(n int64)
+}
+
+// unbounded is the Memory of a Client configured without one.
+type unbounded struct{}
+
+func (unbounded) Reserve(context.Context, int64) error { return nil }
+func (unbounded) Release(int64)                        {}
+
+// What a download range holds in memory besides its bytes: the answer's
+// body, base64 in a small envelope.
+func rangeMemory(n int64) int64 {
+	return n + (n+2)/3*4 + 1024
+}
