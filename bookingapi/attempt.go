@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -70,13 +71,22 @@ func (c *Client) roundTrip(ctx context.Context, r *request, target, token string
 		// may still have kept it from Booking, but that cannot be told.
 		WroteRequest: func(info httptrace.WroteRequestInfo) { wrote.Store(info.Err == nil) },
 	}
-	var body io.Reader
-	if r.body != nil {
-		body = bytes.NewReader(r.body)
-	}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(attemptCtx, trace), r.method, target, body)
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(attemptCtx, trace), r.method, target, nil)
 	if err != nil {
 		return nil, fmt.Errorf("bookingapi: %s: %w", r.op, err)
+	}
+	if r.body != nil {
+		// The transport may read and close a body after Do returns: the
+		// attempt ends once every body it was given is closed, so that the
+		// caller may reuse r.body's buffer.
+		var readers sync.WaitGroup
+		open := func() io.ReadCloser {
+			readers.Add(1)
+			return &requestBody{Reader: bytes.NewReader(r.body), closed: readers.Done}
+		}
+		req.Body, req.ContentLength = open(), int64(len(r.body))
+		req.GetBody = func() (io.ReadCloser, error) { return open(), nil }
+		defer func() { r.bodyKept = r.bodyKept || !waitFor(&readers, bodyCloseWait) }()
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -206,5 +216,41 @@ func (s slots) acquire(ctx context.Context) (release func(), err error) {
 		return func() { <-s }, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	}
+}
+
+// bodyCloseWait bounds how long an attempt waits for the transport to close
+// the request bodies it was given; past it, the body's buffer is left to
+// the garbage collector rather than reused.
+const bodyCloseWait = 5 * time.Second
+
+// requestBody is a request body that tells when the transport closes it.
+// Embedding *bytes.Reader keeps its WriteTo, which the transport uses to
+// send the body without a copy buffer.
+type requestBody struct {
+	*bytes.Reader
+	once   sync.Once
+	closed func()
+}
+
+func (b *requestBody) Close() error {
+	b.once.Do(b.closed)
+	return nil
+}
+
+// waitFor waits for wg, at most for d, and reports whether wg was done.
+func waitFor(wg *sync.WaitGroup, d time.Duration) bool {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+		return true
+	case <-t.C:
+		return false
 	}
 }

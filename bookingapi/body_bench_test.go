@@ -12,7 +12,8 @@ func BenchmarkChunkBody(b *testing.B) {
 	b.SetBytes(MaxChunkBytes)
 	b.ReportAllocs()
 	for b.Loop() {
-		chunkBody(actionResume, "upload-1", file, 1, content)
+		body := chunkBody(actionResume, "upload-1", file, 1, [][]byte{content}, len(content))
+		body.release()
 	}
 }
 
@@ -35,7 +36,7 @@ func TestBodiesAreBookingsDocuments(t *testing.T) {
 			} `json:"chunk"`
 		} `json:"attachment"`
 	}
-	if err := json.Unmarshal(chunkBody(actionStart, "", file, 0, content), &chunk); err != nil {
+	if err := json.Unmarshal(chunkBody(actionStart, "", file, 0, [][]byte{content[:2], content[2:]}, len(content)).bytes, &chunk); err != nil {
 		t.Fatalf("chunk body is not JSON: %v", err)
 	}
 	a := chunk.Attachment
@@ -52,7 +53,7 @@ func TestBodiesAreBookingsDocuments(t *testing.T) {
 			FileContent []byte `json:"file_content"`
 		} `json:"attachment"`
 	}
-	if err := json.Unmarshal(singleUploadBody(file, content), &single); err != nil {
+	if err := json.Unmarshal(singleUploadBody(file, [][]byte{content[:1], content[1:5], content[5:]}, len(content)).bytes, &single); err != nil {
 		t.Fatalf("single upload body is not JSON: %v", err)
 	}
 	if s := single.Attachment; s.FileName != file.Name || s.FileType != file.Type || s.FileSize != len(content) || string(s.FileContent) != string(content) {

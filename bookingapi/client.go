@@ -25,7 +25,9 @@ const (
 	DefaultParallelRanges  = 4
 )
 
-// HTTPDoer sends HTTP requests; *http.Client is one.
+// HTTPDoer sends HTTP requests; *http.Client is one. Like it, Do must close
+// the request's body, even on errors: the Client reuses the buffers of
+// bodies once they are closed.
 type HTTPDoer interface {
 	Do(*http.Request) (*http.Response, error)
 }
@@ -200,6 +202,10 @@ type request struct {
 	query  url.Values
 	body   []byte // JSON; nil for a GET
 	resend resend // when it may be sent again
+
+	// bodyKept tells that the transport may still read body after the
+	// request returned: its buffer must not be reused.
+	bodyKept bool
 }
 
 // url builds the request's URL, escaping every path segment, so that an id

@@ -88,9 +88,9 @@ type Reader struct {
 	started int      // ranges whose GET has started
 	fetches []*fetch // started and not yet consumed, in order
 
-	buf  []byte       // bytes of the current range not yet returned
-	held rangeContent // the current range's buffer
-	heldMemory int64  // reserved for the current range
+	buf        []byte       // bytes of the current range not yet returned
+	held       rangeContent // the current range's buffer
+	heldMemory int64        // reserved for the current range
 
 	to     toReading // what the answers so far tell of to
 	err    error
@@ -202,15 +202,17 @@ func (r *Reader) fill() {
 	for r.err == nil && len(r.fetches) < r.client.parallelRanges && r.started < len(r.ranges) {
 		g := r.ranges[r.started]
 		memory := rangeMemory(g.take + 1)
+		holding := r.heldMemory > 0 || len(r.fetches) > 0
 		if len(r.fetches) > 0 {
 			// Ahead of what is read: take room only if there is some at once,
-			// so that the range being waited for is never kept waiting.
+			// so that a Reader short of room fetches one range at a time
+			// rather than wait for room with ranges in hand.
 			ctx, cancel := context.WithCancel(r.ctx)
 			cancel()
-			if r.client.memory.Reserve(ctx, memory) != nil {
+			if r.client.memory.Reserve(ctx, memory, holding) != nil {
 				return
 			}
-		} else if err := r.client.memory.Reserve(r.ctx, memory); err != nil {
+		} else if err := r.client.memory.Reserve(r.ctx, memory, holding); err != nil {
 			r.err = err
 			return
 		}

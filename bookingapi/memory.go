@@ -7,9 +7,12 @@ import "context"
 // counted in the same place. Its methods must be safe for concurrent use.
 type Memory interface {
 	// Reserve takes n bytes, waiting for room as long as the Memory allows
-	// and ctx lasts. Its error is returned as it is by the call that
-	// needed the room.
-	Reserve(ctx context.Context, n int64) error
+	// and ctx lasts; with a ctx that is done already, it takes room only if
+	// there is some at once. holding tells that the call holds some of the
+	// Memory already, so that it may go before calls that hold none: a call
+	// under way that finishes gives its room back. Reserve's error is
+	// returned as it is by the call that needed the room.
+	Reserve(ctx context.Context, n int64, holding bool) error
 	// Release gives back n bytes reserved before.
 	Release(n int64)
 }
@@ -17,8 +20,8 @@ type Memory interface {
 // unbounded is the Memory of a Client configured without one.
 type unbounded struct{}
 
-func (unbounded) Reserve(context.Context, int64) error { return nil }
-func (unbounded) Release(int64)                        {}
+func (unbounded) Reserve(context.Context, int64, bool) error { return nil }
+func (unbounded) Release(int64)                              {}
 
 // What a download range holds in memory besides its bytes: the answer's
 // body, base64 in a small envelope.

@@ -88,7 +88,7 @@ func TestOutcomes(t *testing.T) {
 				var out struct{ AttachmentID string }
 				_, err := c.do(context.Background(), &request{
 					op: OpUpload, method: http.MethodPost, path: testConv.path("attachments"),
-					body: singleUploadBody(FileHeader{Name: "a.png", Type: "image/png"}, pngFile(10)), resend: p.resend,
+					body: singleUploadBody(FileHeader{Name: "a.png", Type: "image/png"}, [][]byte{pngFile(10)}, 10).bytes, resend: p.resend,
 				}, &out)
 				call := fmt.Sprintf("a %s POST with %s", p.name, tt.name)
 				e := asError(t, call, err)

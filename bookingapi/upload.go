@@ -1,7 +1,6 @@
 package bookingapi
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -50,25 +49,32 @@ type Attachment struct {
 	RUID string
 }
 
-// Uploader streams one file to a conversation. Write the file's bytes, then
-// call Close to commit. When the size is declared and the file takes chunks,
-// every chunk but the last is sent as soon as it is complete; otherwise
-// nothing is sent before Close. Only Close sends the last chunk with finish,
-// or the single upload, and only after its checks pass and while ctx is
-// live: an Uploader that is abandoned, or whose ctx ends, leaves no
-// attachment at Booking.
+// Uploader streams one file to a conversation. Write (or Take) the file's
+// bytes, then call Close to commit. When the size is declared and the file
+// takes chunks, every chunk but the last is sent as soon as it is complete;
+// otherwise nothing is sent before Close. Only Close sends the last chunk
+// with finish, or the single upload, and only after its checks pass and
+// while ctx is live: an Uploader that is abandoned, or whose ctx ends,
+// leaves no attachment at Booking.
 //
-// An Uploader holds every byte written until Close returns, so that it can
-// start the chunked upload again after a failure. It is not safe for
-// concurrent use.
+// An Uploader holds every byte until Close returns, so that it can start
+// the chunked upload again after a failure. It reserves what it holds in
+// the Client's Memory: for a declared size, the whole file and the body of
+// a chunk at the first bytes, waiting for room before it holds anything;
+// otherwise as the bytes come. It gives them back when Close returns; call
+// Discard instead to give up an upload without committing it. An Uploader
+// is not safe for concurrent use.
 type Uploader struct {
 	ctx    context.Context
 	client *Client
 	conv   Conversation
 	file   FileHeader
 
-	chunks  [][]byte // the bytes written, cut at MaxChunkBytes
-	written int64
+	held     heldFile
+	reserved int64 // of the Client's Memory
+	// upfront tells that reserved covers the whole file and the body of a
+	// chunk, as it does for a declared size from the first bytes on.
+	upfront bool
 
 	uploadID string     // the chunked upload under way; empty before start
 	sent     int        // chunks of it that Booking has taken
@@ -95,39 +101,58 @@ func (c *Client) NewUploader(ctx context.Context, conv Conversation, file FileHe
 	return &Uploader{ctx: ctx, client: c, conv: conv, file: file, tries: retryState{restarts: true}}, nil
 }
 
-// Write takes the file's next bytes. It fails with ErrFileTooLarge past
-// MaxFileBytes, with ErrSizeMismatch past the declared size, and with the
+// Write takes a copy of the file's next bytes. It fails with
+// ErrFileTooLarge past MaxFileBytes, with ErrSizeMismatch past the declared
+// size, with the Memory's error when the bytes find no room, and with the
 // error of a chunk that Booking refused; after a failure every call fails.
 func (u *Uploader) Write(p []byte) (int, error) {
+	if err := u.add(p, false); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Take is Write without the copy: the Uploader keeps p itself (small
+// slices excepted), and the caller must not change p afterwards. It saves a
+// copy of every byte, and the memory of it, for a caller whose buffers are
+// its own, such as decoded messages.
+func (u *Uploader) Take(p []byte) error {
+	return u.add(p, len(p) > smallTake)
+}
+
+// add holds p, kept as it is or copied, then sends the chunks it completes.
+func (u *Uploader) add(p []byte, keep bool) error {
 	if u.err != nil {
-		return 0, u.err
+		return u.err
 	}
 	if u.closed {
-		return 0, errors.New("bookingapi: write after close")
+		return errors.New("bookingapi: write after close")
 	}
-	total := u.written + int64(len(p))
+	total := u.held.size + int64(len(p))
 	switch {
 	case total > MaxFileBytes:
 		u.err = fmt.Errorf("%w: more than %d bytes", ErrFileTooLarge, MaxFileBytes)
 	case u.file.Size > 0 && total > u.file.Size:
 		u.err = fmt.Errorf("%w: more than the declared %d bytes", ErrSizeMismatch, u.file.Size)
 	}
-	if u.err != nil {
-		return 0, u.err
+	if u.err == nil {
+		u.err = u.hold(p, keep)
 	}
-	u.hold(p)
+	if u.err != nil {
+		return u.err
+	}
 	if u.file.Size <= MaxChunkBytes || u.single {
-		return len(p), nil
+		return nil
 	}
 	// Every complete chunk but the file's last can go now.
 	lastChunk := int((u.file.Size - 1) / MaxChunkBytes)
-	if ready := min(int(u.written/MaxChunkBytes), lastChunk); ready > u.sent {
+	if ready := min(int(u.held.size/MaxChunkBytes), lastChunk); ready > u.sent {
 		if err := u.sendChunks(ready, false); err != nil {
 			u.err = err
-			return len(p), err
+			return err
 		}
 	}
-	return len(p), nil
+	return nil
 }
 
 // Close checks that bytes were written, as many as declared, then commits
@@ -137,20 +162,21 @@ func (u *Uploader) Close() (Attachment, error) {
 	if u.closed {
 		return Attachment{}, errors.New("bookingapi: upload already closed")
 	}
+	defer u.Discard()
 	u.closed = true
 	switch {
 	case u.err != nil:
 		return Attachment{}, u.err
 	case u.ctx.Err() != nil:
 		return Attachment{}, u.ctx.Err()
-	case u.written == 0:
+	case u.held.size == 0:
 		return Attachment{}, ErrEmptyFile
-	case u.file.Size > 0 && u.written != u.file.Size:
-		return Attachment{}, fmt.Errorf("%w: %d of the declared %d bytes arrived", ErrSizeMismatch, u.written, u.file.Size)
+	case u.file.Size > 0 && u.held.size != u.file.Size:
+		return Attachment{}, fmt.Errorf("%w: %d of the declared %d bytes arrived", ErrSizeMismatch, u.held.size, u.file.Size)
 	}
-	u.file.Size = u.written
-	if u.written > MaxChunkBytes && !u.single {
-		if err := u.sendChunks(len(u.chunks), true); err != nil {
+	u.file.Size = u.held.size
+	if u.held.size > MaxChunkBytes && !u.single {
+		if err := u.sendChunks(len(u.held.chunks), true); err != nil {
 			return Attachment{}, err
 		}
 		if !u.single {
@@ -160,25 +186,76 @@ func (u *Uploader) Close() (Attachment, error) {
 	return u.uploadSingle()
 }
 
-// hold appends p to the chunks, allocating each chunk once when the size is
-// declared.
-func (u *Uploader) hold(p []byte) {
-	for len(p) > 0 {
-		last := len(u.chunks) - 1
-		if last < 0 || len(u.chunks[last]) == MaxChunkBytes {
-			var capacity int64
-			if u.file.Size > 0 {
-				capacity = min(MaxChunkBytes, u.file.Size-u.written)
-			}
-			u.chunks = append(u.chunks, make([]byte, 0, capacity))
-			last++
+// Discard gives back what the Uploader holds, without committing anything.
+// Close and Write fail after it; a Discard after Close does nothing.
+func (u *Uploader) Discard() {
+	u.closed = true
+	if u.err == nil {
+		u.err = errors.New("bookingapi: upload discarded")
+	}
+	u.held = heldFile{}
+	u.client.memory.Release(u.reserved)
+	u.reserved = 0
+}
+
+// hold keeps p, or a copy of it, reserving in the Client's Memory what
+// that takes: for a declared size, all the upload will hold at the first
+// bytes; otherwise, what p adds.
+func (u *Uploader) hold(p []byte, keep bool) error {
+	if len(p) == 0 {
+		return nil
+	}
+	if u.file.Size > 0 && !u.upfront {
+		// An upload that does not fit waits for room before it holds
+		// anything, rather than hold a part and wait with it.
+		need := u.file.Size + bodyMemory(int(min(u.file.Size, MaxChunkBytes)))
+		if err := u.client.memory.Reserve(u.ctx, need, false); err != nil {
+			return err
 		}
-		n := min(len(p), MaxChunkBytes-len(u.chunks[last]))
-		u.chunks[last] = append(u.chunks[last], p[:n]...)
-		u.written += int64(n)
-		p = p[n:]
+		u.reserved, u.upfront = need, true
+	}
+	if keep {
+		if err := u.reserve(u.ctx, int64(len(p))); err != nil {
+			return err
+		}
+		u.held.take(p)
+		return nil
+	}
+	return u.held.write(p, func(room, need int) (int, error) {
+		// A declared size fills each chunk with one buffer; otherwise
+		// buffers grow as writes come, to bound what small writes cost.
+		size := min(room, max(need, 64<<10))
+		if u.file.Size > 0 {
+			size = int(min(int64(room), u.file.Size-u.held.size))
+		}
+		return size, u.reserve(u.ctx, int64(size))
+	})
+}
+
+// reserve takes n more bytes of the Client's Memory, unless the upload's
+// reservation covers them already.
+func (u *Uploader) reserve(ctx context.Context, n int64) error {
+	if u.upfront {
+		return nil
+	}
+	if err := u.client.memory.Reserve(ctx, n, u.reserved > 0); err != nil {
+		return err
+	}
+	u.reserved += n
+	return nil
+}
+
+// release gives back n bytes that reserve took.
+func (u *Uploader) release(n int64) {
+	if !u.upfront {
+		u.client.memory.Release(n)
+		u.reserved -= n
 	}
 }
+
+// bodyMemory is what the request body of n file bytes holds: their base64
+// and the rest of the body.
+func bodyMemory(n int) int64 { return int64((n+2)/3*4 + 4096) }
 
 // sendChunks sends the chunks up to, not including, number upTo, the last of
 // them with finish when commit is set. A chunk that fails in a way worth
@@ -222,13 +299,23 @@ func (u *Uploader) sendChunk(ctx context.Context, last bool) error {
 		UploadID     string `json:"upload_id"`
 		AttachmentID string `json:"attachment_id"`
 	}
-	ruid, err := u.client.send(ctx, &request{
+	chunk := u.held.chunks[u.sent]
+	if err := u.reserve(ctx, bodyMemory(chunk.n)); err != nil {
+		return err
+	}
+	defer u.release(bodyMemory(chunk.n))
+	b := chunkBody(action, u.uploadID, u.file, u.sent, chunk.segments, chunk.n)
+	r := &request{
 		op:     op,
 		method: http.MethodPost,
 		path:   u.conv.path("attachment_chunks"),
-		body:   chunkBody(action, u.uploadID, u.file, u.sent, u.chunks[u.sent]),
+		body:   b.bytes,
 		resend: policy,
-	}, &out)
+	}
+	ruid, err := u.client.send(ctx, r, &out)
+	if !r.bodyKept {
+		b.release()
+	}
 	u.tries.noteRUID(ruid)
 	if err != nil {
 		return err
@@ -251,21 +338,36 @@ func (u *Uploader) sendChunk(ctx context.Context, last bool) error {
 
 // uploadSingle sends the whole file in one POST.
 func (u *Uploader) uploadSingle() (Attachment, error) {
-	content := u.chunks[0]
-	if len(u.chunks) > 1 {
-		content = bytes.Join(u.chunks, nil)
+	var segments [][]byte
+	for _, c := range u.held.chunks {
+		// More than one when Booking took this file for not "more than
+		// 1MB" after it went in two chunks.
+		segments = append(segments, c.segments...)
 	}
+	n := int(u.held.size)
 	var out struct {
 		dataStatus
 		AttachmentID string `json:"attachment_id"`
 	}
-	ruid, err := u.client.do(u.ctx, &request{
+	if len(u.held.chunks) > 1 {
+		u.upfront = false // the body of the whole file is more than one chunk's
+	}
+	if err := u.reserve(u.ctx, bodyMemory(n)); err != nil {
+		return Attachment{}, err
+	}
+	defer u.release(bodyMemory(n))
+	b := singleUploadBody(u.file, segments, n)
+	r := &request{
 		op:     OpUpload,
 		method: http.MethodPost,
 		path:   u.conv.path("attachments"),
-		body:   singleUploadBody(u.file, content),
+		body:   b.bytes,
 		resend: resendCommit,
-	}, &out)
+	}
+	ruid, err := u.client.do(u.ctx, r, &out)
+	if !r.bodyKept {
+		b.release()
+	}
 	if err != nil {
 		return Attachment{}, err
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/booking-attachment-gateway/gateway/bookingapi"
 	"github.com/booking-attachment-gateway/gateway/service/idempotency"
+	"github.com/booking-attachment-gateway/gateway/service/membudget"
 )
 
 // errorDomain names Booking as the source of the errors that carry its ruid.
@@ -62,10 +63,10 @@ func (s *server) toStatus(ctx context.Context, method string, err error) error {
 	if errors.Is(err, bookingapi.ErrFileTooLarge) || errors.Is(err, bookingapi.ErrSizeMismatch) || errors.Is(err, bookingapi.ErrEmptyFile) {
 		return status.Error(codes.InvalidArgument, strings.TrimPrefix(err.Error(), "bookingapi: "))
 	}
-	if errors.Is(err, errBudgetFull) {
+	if errors.Is(err, membudget.ErrFull) {
 		// The client may try again shortly, or on another replica.
 		return status.Error(codes.ResourceExhausted,
-			"the gateway holds as many upload bytes as it may (see --max-upload-memory); try again shortly")
+			"the gateway holds as much of its calls' data as it may (see --max-memory), and no room came in time; try again shortly")
 	}
 	var idle *idleError
 	if errors.As(err, &idle) {

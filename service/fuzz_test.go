@@ -198,5 +198,8 @@ type inProcess struct{ h http.Handler }
 func (p inProcess) Do(req *http.Request) (*http.Response, error) {
 	rec := httptest.NewRecorder()
 	p.h.ServeHTTP(rec, req)
+	if req.Body != nil {
+		req.Body.Close() // as a client's transport does
+	}
 	return rec.Result(), nil
 }

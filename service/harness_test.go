@@ -13,7 +13,6 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +27,7 @@ import (
 	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
 	"github.com/booking-attachment-gateway/gateway/service"
 	"github.com/booking-attachment-gateway/gateway/service/idempotency"
+	"github.com/booking-attachment-gateway/gateway/service/membudget"
 )
 
 const (
@@ -65,7 +65,7 @@ type env struct {
 	conn    *grpc.ClientConn
 	client  attachmentsv1.AttachmentServiceClient
 	logs    *syncBuffer
-	metrics *heldBytes
+	memory  *membudget.Budget // shared by the service and its client of Booking
 }
 
 // envConfig adjusts an env.
@@ -76,8 +76,11 @@ type envConfig struct {
 	// secret, if set, replaces the sandbox's client secret in the
 	// service's configuration.
 	secret string
-	// maxUploadBytes is the service's upload memory budget; 0: none.
-	maxUploadBytes int64
+	// maxMemoryBytes is the memory budget of the service and its client of
+	// Booking; 0: none.
+	maxMemoryBytes int64
+	// memoryWait is how long a call waits for room in it; 0: 200ms.
+	memoryWait time.Duration
 	// booking, if set, adjusts the configuration of the service's client
 	// of Booking.
 	booking func(*bookingapi.Config)
@@ -115,14 +118,21 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 	if cfg.secret != "" {
 		secret = cfg.secret
 	}
-	booking := bookingClient(t, httpServer.URL, secret, cfg.booking)
+	if cfg.memoryWait == 0 {
+		cfg.memoryWait = 200 * time.Millisecond
+	}
+	memory := membudget.New(cfg.maxMemoryBytes, cfg.memoryWait)
+	booking := bookingClient(t, httpServer.URL, secret, func(c *bookingapi.Config) {
+		c.Memory = memory
+		if cfg.booking != nil {
+			cfg.booking(c)
+		}
+	})
 	logs := &syncBuffer{}
-	metrics := &heldBytes{}
 	grpcServer := grpc.NewServer(service.ServerOption())
 	service.Register(grpcServer, service.New(booking, service.Options{
 		Logger:            slog.New(slog.NewJSONHandler(logs, nil)),
-		Metrics:           metrics,
-		MaxUploadBytes:    cfg.maxUploadBytes,
+		Memory:            memory,
 		UploadIdleTimeout: cfg.uploadIdleTimeout,
 		Records:           cfg.records,
 		RepeatWait:        cfg.repeatWait,
@@ -134,7 +144,7 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 	go grpcServer.Serve(lis)
 	t.Cleanup(grpcServer.Stop)
 
-	e := &env{sandbox: sb, addr: lis.Addr().String(), logs: logs, metrics: metrics}
+	e := &env{sandbox: sb, addr: lis.Addr().String(), logs: logs, memory: memory}
 	e.conn = e.dial(t)
 	e.client = attachmentsv1.NewAttachmentServiceClient(e.conn)
 	return e
@@ -150,17 +160,6 @@ func (e *env) dial(t testing.TB) *grpc.ClientConn {
 	t.Cleanup(func() { conn.Close() })
 	return conn
 }
-
-// heldBytes is a service.Metrics that keeps the gauge of upload bytes held.
-type heldBytes struct {
-	held atomic.Int64
-}
-
-func (*heldBytes) Uploaded(bool, int64)          {}
-func (*heldBytes) Downloaded(int64)              {}
-func (m *heldBytes) UploadBytesHeld(delta int64) { m.held.Add(delta) }
-func (*heldBytes) MessagePosted(string)          {}
-func (*heldBytes) Replayed()                     {}
 
 // bookingClient returns a Client of the sandbox served at url, with backoffs
 // in the millisecond range that still wait a Retry-After of up to 2s, and

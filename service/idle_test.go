@@ -55,7 +55,7 @@ func TestIdleUploadEnds(t *testing.T) {
 			if msg := status.Convert(err).Message(); msg != want {
 				t.Errorf("message %q, want %q", msg, want)
 			}
-			if held := e.metrics.held.Load(); held != 0 {
+			if held := e.memory.Held(); held != 0 {
 				t.Errorf("%d bytes still held after the idle upload ended, want 0", held)
 			}
 			if got := e.actions(); !slices.Equal(got, tt.wantActions) || len(e.requests(sandbox.EndpointUpload)) != 0 {

@@ -12,9 +12,10 @@ const defaultUploadIdleTimeout = 30 * time.Second
 
 // receiver hands over an upload stream's messages, and gives up on a client
 // that sends none for the idle timeout. grpc-go's Recv cannot be interrupted,
-// so a goroutine of the receiver's own calls it and hands each message over
-// unbuffered: it receives the next one only once the last was taken, and the
-// client's flow control holds as before. The timeout runs only while the
+// so a goroutine of the receiver's own calls it, when Recv asks for a
+// message, and hands the message over unbuffered: no message is decoded
+// ahead of the one being handled, and the client's flow control holds as
+// before. The timeout runs only while the
 // handler waits for a message, so time spent sending to Booking does not
 // count against the client.
 //
@@ -23,6 +24,7 @@ const defaultUploadIdleTimeout = 30 * time.Second
 // tearing the stream down when the handler returns.
 type receiver struct {
 	idle     time.Duration
+	wanted   chan struct{} // Recv asks for the next message
 	messages chan received
 	stopped  chan struct{}
 	err      error // the error Recv returned, returned again by every later call
@@ -37,13 +39,20 @@ type received struct {
 // newReceiver starts receiving stream's messages. The caller calls stop when
 // it no longer reads them.
 func newReceiver(stream uploadStream, idle time.Duration) *receiver {
-	r := &receiver{idle: idle, messages: make(chan received), stopped: make(chan struct{})}
+	r := &receiver{idle: idle, wanted: make(chan struct{}), messages: make(chan received), stopped: make(chan struct{})}
 	go r.run(stream)
 	return r
 }
 
 func (r *receiver) run(stream uploadStream) {
 	for {
+		// A message is received only when Recv asks for it, so that no
+		// decoded message waits here beside the one being handled.
+		select {
+		case <-r.wanted:
+		case <-r.stopped:
+			return
+		}
 		msg, err := stream.Recv()
 		select {
 		case r.messages <- received{msg, err}:
@@ -63,6 +72,7 @@ func (r *receiver) Recv() (*attachmentsv1.UploadAttachmentRequest, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
+	r.wanted <- struct{}{}
 	timer := time.NewTimer(r.idle)
 	defer timer.Stop()
 	select {

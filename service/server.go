@@ -21,8 +21,6 @@ type Metrics interface {
 	Uploaded(chunked bool, size int64)
 	// Downloaded counts size bytes streamed to a caller.
 	Downloaded(size int64)
-	// UploadBytesHeld changes by delta the file bytes running uploads hold.
-	UploadBytesHeld(delta int64)
 	// MessagePosted counts a message post by its result: "posted",
 	// "failed" (certainly not posted) or "unknown" (Booking may have
 	// posted it).
@@ -40,12 +38,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics counts uploads and downloads. Nil counts nothing.
 	Metrics Metrics
-	// MaxUploadBytes bounds the file bytes all running uploads hold
-	// together. An upload reserves its bytes as they arrive, not its
-	// declared size ahead of them, so that a stream that stalls holds only
-	// what it sent; when its next bytes do not fit, it fails with
-	// RESOURCE_EXHAUSTED and commits nothing at Booking. 0 means no bound.
-	MaxUploadBytes int64
+	// Memory, if set, counts what the service holds of the calls' data
+	// beyond what its bookingapi.Client counts: the upload message being
+	// read. It should be the Client's Config.Memory, so that one bound
+	// covers all. A call whose bytes find no room fails with
+	// RESOURCE_EXHAUSTED and commits nothing at Booking.
+	Memory bookingapi.Memory
 	// UploadIdleTimeout is how long an upload waits for its client's next
 	// message, the first one included. When it passes, the upload fails
 	// with DEADLINE_EXCEEDED, gives back what it held and commits nothing
@@ -75,8 +73,8 @@ type server struct {
 	booking *bookingapi.Client
 	log     *slog.Logger
 	metrics Metrics
-	budget  *uploadBudget
-	idle    time.Duration // Options.UploadIdleTimeout, defaulted
+	memory  bookingapi.Memory // nil: none
+	idle    time.Duration     // Options.UploadIdleTimeout, defaulted
 
 	records    idempotency.Store
 	recordTTL  time.Duration
@@ -109,7 +107,7 @@ func New(booking *bookingapi.Client, opts Options) attachmentsv1.AttachmentServi
 		booking:    booking,
 		log:        opts.Logger,
 		metrics:    opts.Metrics,
-		budget:     &uploadBudget{limit: opts.MaxUploadBytes, metrics: opts.Metrics},
+		memory:     opts.Memory,
 		idle:       opts.UploadIdleTimeout,
 		records:    opts.Records,
 		recordTTL:  opts.RequestIDTTL,
@@ -119,8 +117,7 @@ func New(booking *bookingapi.Client, opts Options) attachmentsv1.AttachmentServi
 
 type nopMetrics struct{}
 
-func (nopMetrics) Uploaded(bool, int64)  {}
-func (nopMetrics) Downloaded(int64)      {}
-func (nopMetrics) UploadBytesHeld(int64) {}
-func (nopMetrics) MessagePosted(string)  {}
-func (nopMetrics) Replayed()             {}
+func (nopMetrics) Uploaded(bool, int64) {}
+func (nopMetrics) Downloaded(int64)     {}
+func (nopMetrics) MessagePosted(string) {}
+func (nopMetrics) Replayed()            {}

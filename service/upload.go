@@ -1,12 +1,12 @@
 package service
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"io"
+	"iter"
 	"strings"
 
 	"google.golang.org/grpc"
@@ -117,22 +117,38 @@ func (s *server) uploadOnce(ctx context.Context, meta *attachmentsv1.UploadMetad
 // SHA-256 of its bytes.
 func hashUpload(messages *receiver) (string, error) {
 	hash := sha256.New()
-	if _, err := (&messageReader{messages: messages}).WriteTo(hash); err != nil {
-		return "", err
+	for {
+		data, err := nextData(messages)
+		if errors.Is(err, io.EOF) {
+			return hex.EncodeToString(hash.Sum(nil)), nil
+		}
+		if err != nil {
+			return "", err
+		}
+		hash.Write(data)
 	}
-	return hex.EncodeToString(hash.Sum(nil)), nil
 }
 
 // upload checks the file's first bytes, then streams the bytes to Booking
 // while hashing them, and commits only once the client has closed its
 // stream and the declared size and digest hold. With meta's
 // message_content it then posts the message; if that fails, the error is a
-// *committedError.
+// *committedError. The bytes are held once: the Uploader keeps the decoded
+// messages themselves.
 func (s *server) upload(ctx context.Context, meta *attachmentsv1.UploadMetadata, messages *receiver) (*attachmentsv1.UploadAttachmentResponse, error) {
-	body := bufio.NewReaderSize(&messageReader{messages: messages}, signaturePeekSize)
-	head, err := body.Peek(signaturePeekSize)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+	// The first messages, until the longest signature is in hand.
+	var first [][]byte
+	var head []byte
+	for len(head) < signaturePeekSize {
+		data, err := nextData(messages)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		first = append(first, data)
+		head = append(head, data[:min(len(data), signaturePeekSize-len(head))]...)
 	}
 	fileType, err := imageType(head, meta.GetFileType())
 	if err != nil {
@@ -145,12 +161,18 @@ func (s *server) upload(ctx context.Context, meta *attachmentsv1.UploadMetadata,
 	if err != nil {
 		return nil, err
 	}
-	held := &budgetedWriter{budget: s.budget, w: uploader}
-	defer held.release()
+	defer uploader.Discard() // what it holds, whatever the outcome
 	hash := sha256.New()
-	size, err := body.WriteTo(io.MultiWriter(hash, held))
-	if err != nil {
-		return nil, err
+	var size int64
+	for data, err := range allData(first, messages) {
+		if err != nil {
+			return nil, err
+		}
+		hash.Write(data)
+		if err := uploader.Take(data); err != nil {
+			return nil, err
+		}
+		size += int64(len(data))
 	}
 	digest := hex.EncodeToString(hash.Sum(nil))
 	if want := meta.GetSha256(); want != "" && want != digest {
@@ -174,4 +196,22 @@ func (s *server) upload(ctx context.Context, meta *attachmentsv1.UploadMetadata,
 		resp.MessageId = posted.ID
 	}
 	return resp, nil
+}
+
+// allData yields the bytes of first, then those of the stream's next
+// messages until its end; it stops after the first error.
+func allData(first [][]byte, messages *receiver) iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		for _, data := range first {
+			if !yield(data, nil) {
+				return
+			}
+		}
+		for {
+			data, err := nextData(messages)
+			if errors.Is(err, io.EOF) || !yield(data, err) || err != nil {
+				return
+			}
+		}
+	}
 }

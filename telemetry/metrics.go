@@ -26,7 +26,6 @@ type Metrics struct {
 	uploads         *prometheus.CounterVec
 	uploadedBytes   prometheus.Counter
 	downloadedBytes prometheus.Counter
-	heldBytes       prometheus.Gauge
 	messages        *prometheus.CounterVec
 	replays         prometheus.Counter
 }
@@ -86,10 +85,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "attachmentd_downloaded_bytes_total",
 			Help: "File bytes streamed to callers by downloads.",
 		}),
-		heldBytes: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "attachmentd_upload_bytes_held",
-			Help: "File bytes running uploads hold (reserved from --max-upload-memory).",
-		}),
 		messages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "attachmentd_messages_total",
 			Help: "Message posts to guests, by result: posted, failed (certainly not posted) or unknown (Booking may have posted it).",
@@ -101,7 +96,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	}
 	reg.MustRegister(m.bookingRequests, m.bookingLatency, m.queueWait, m.newConnections,
 		m.retries, m.notRetried, m.commitRetries, m.restarts,
-		m.tokenExchanges, m.uploads, m.uploadedBytes, m.downloadedBytes, m.heldBytes, m.messages, m.replays)
+		m.tokenExchanges, m.uploads, m.uploadedBytes, m.downloadedBytes, m.messages, m.replays)
 	// Series that exist from the start, so that rates work from the first
 	// scrape.
 	for _, path := range []string{"single", "chunked"} {
@@ -163,9 +158,6 @@ func (m *Metrics) Uploaded(chunked bool, size int64) {
 
 // Downloaded counts size bytes streamed by a download.
 func (m *Metrics) Downloaded(size int64) { m.downloadedBytes.Add(float64(size)) }
-
-// UploadBytesHeld changes the gauge of bytes running uploads hold.
-func (m *Metrics) UploadBytesHeld(delta int64) { m.heldBytes.Add(float64(delta)) }
 
 // MessagePosted counts a message post by its result.
 func (m *Metrics) MessagePosted(result string) { m.messages.WithLabelValues(result).Inc() }

@@ -5,7 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -26,7 +28,8 @@ type config struct {
 
 	maxConcurrentStreams  uint
 	maxRecvMsgBytes       int
-	maxUploadMemoryBytes  int64
+	maxMemoryBytes        int64
+	memoryWait            time.Duration
 	requestIDTTL          time.Duration
 	maxRequestIDs         int
 	uploadIdleTimeout     time.Duration
@@ -51,7 +54,9 @@ var flagEnv = map[string]string{
 	"shutdown-timeout":         "ATTACHMENTD_SHUTDOWN_TIMEOUT",
 	"max-concurrent-streams":   "ATTACHMENTD_MAX_CONCURRENT_STREAMS",
 	"max-recv-msg-size":        "ATTACHMENTD_MAX_RECV_MSG_SIZE",
-	"max-upload-memory":        "ATTACHMENTD_MAX_UPLOAD_MEMORY",
+	"max-memory":               "ATTACHMENTD_MAX_MEMORY",
+	"memory-wait":              "ATTACHMENTD_MEMORY_WAIT",
+	"booking-parallel-ranges":  "ATTACHMENTD_BOOKING_PARALLEL_RANGES",
 	"upload-idle-timeout":      "ATTACHMENTD_UPLOAD_IDLE_TIMEOUT",
 	"max-connection-age":       "ATTACHMENTD_MAX_CONNECTION_AGE",
 	"max-connection-age-grace": "ATTACHMENTD_MAX_CONNECTION_AGE_GRACE",
@@ -89,7 +94,9 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "after the drain delay, how long running calls may take to finish before they are cancelled")
 	fs.UintVar(&cfg.maxConcurrentStreams, "max-concurrent-streams", 100, "most concurrent calls on one connection")
 	fs.IntVar(&cfg.maxRecvMsgBytes, "max-recv-msg-size", 4<<20, "largest message accepted from a client, in bytes")
-	fs.Int64Var(&cfg.maxUploadMemoryBytes, "max-upload-memory", 256<<20, "most file bytes all running uploads may hold together, reserved as they arrive; an upload whose next bytes do not fit gets RESOURCE_EXHAUSTED (0: no bound)")
+	fs.Int64Var(&cfg.maxMemoryBytes, "max-memory", defaultMaxMemory(debug.SetMemoryLimit(-1)),
+		"most bytes of their data all calls may hold together: uploads' files and request bodies, download ranges, messages (0: no bound); by default GOMEMLIMIT less 64 MiB if GOMEMLIMIT is set, else 256 MiB")
+	fs.DurationVar(&cfg.memoryWait, "memory-wait", 10*time.Second, "how long a call waits for room in --max-memory before it gets RESOURCE_EXHAUSTED (within its deadline)")
 	fs.DurationVar(&cfg.uploadIdleTimeout, "upload-idle-timeout", 30*time.Second, "end an upload whose client sends no message for this long with DEADLINE_EXCEEDED, releasing what it holds; nothing is committed")
 	fs.DurationVar(&cfg.maxConnectionAge, "max-connection-age", 10*time.Minute, "close connections after this long (with a GOAWAY), so that clients spread over new replicas")
 	fs.DurationVar(&cfg.maxConnectionAgeGrace, "max-connection-age-grace", 2*time.Minute, "how long calls running on a connection closed for its age may take to finish")
@@ -102,6 +109,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.DurationVar(&cfg.requestIDTTL, "request-id-ttl", 24*time.Hour, "how long the outcome of a call with a request_id is kept, so that a repeat gets it")
 	fs.IntVar(&cfg.maxRequestIDs, "max-request-ids", 100_000, "most request_ids kept at once; a call with a new one beyond gets RESOURCE_EXHAUSTED")
 	fs.IntVar(&cfg.booking.MaxInFlight, "booking-max-in-flight", bookingapi.DefaultMaxInFlight, "most requests in flight to Booking at once, across all calls; the others wait within their deadlines")
+	fs.IntVar(&cfg.booking.ParallelRanges, "booking-parallel-ranges", bookingapi.DefaultParallelRanges, "how many range GETs a download keeps in flight (1: one at a time)")
 	fs.DurationVar(&cfg.booking.ResponseTimeout, "booking-response-timeout", bookingapi.DefaultResponseTimeout, "how long one attempt waits for Booking's response headers, then as long again for the body, before it counts as lost")
 	fs.DurationVar(&cfg.booking.RequestTimeout, "booking-request-timeout", bookingapi.DefaultRequestTimeout, "the most one request to Booking may take with its retries, when the caller's deadline is later or unset; then UNAVAILABLE")
 	fs.VisitAll(func(f *flag.Flag) {
@@ -159,8 +167,8 @@ func (cfg *config) complete(getenv func(string) string) error {
 	if cfg.maxConcurrentStreams == 0 || cfg.maxRecvMsgBytes <= 0 {
 		return errors.New("--max-concurrent-streams and --max-recv-msg-size must be positive")
 	}
-	if cfg.maxUploadMemoryBytes < 0 {
-		return errors.New("--max-upload-memory must not be negative")
+	if cfg.maxMemoryBytes < 0 || cfg.memoryWait < 0 {
+		return errors.New("--max-memory and --memory-wait must not be negative")
 	}
 	if cfg.requestIDTTL <= 0 || cfg.maxRequestIDs <= 0 {
 		return errors.New("--request-id-ttl and --max-request-ids must be positive")
@@ -168,8 +176,8 @@ func (cfg *config) complete(getenv func(string) string) error {
 	if cfg.uploadIdleTimeout <= 0 {
 		return errors.New("--upload-idle-timeout must be positive")
 	}
-	if cfg.booking.MaxInFlight <= 0 || cfg.booking.ResponseTimeout <= 0 || cfg.booking.RequestTimeout <= 0 {
-		return errors.New("--booking-max-in-flight, --booking-response-timeout and --booking-request-timeout must be positive")
+	if cfg.booking.MaxInFlight <= 0 || cfg.booking.ParallelRanges <= 0 || cfg.booking.ResponseTimeout <= 0 || cfg.booking.RequestTimeout <= 0 {
+		return errors.New("--booking-max-in-flight, --booking-parallel-ranges, --booking-response-timeout and --booking-request-timeout must be positive")
 	}
 	cfg.booking.BaseURL = getenv("BOOKING_API_URL")
 	cfg.booking.AuthURL = getenv("BOOKING_AUTH_URL")
@@ -201,4 +209,19 @@ func clientSecret(getenv func(string) string) (string, error) {
 		return "", fmt.Errorf("BOOKING_CLIENT_SECRET_FILE: %w", err)
 	}
 	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// defaultMaxMemory is --max-memory's default for the Go runtime's memory
+// limit (GOMEMLIMIT; math.MaxInt64 when unset): the limit less 64 MiB for
+// the runtime, connections and garbage not yet collected, or half a limit
+// under 128 MiB; 256 MiB without a limit.
+func defaultMaxMemory(goMemLimit int64) int64 {
+	const headroom = 64 << 20
+	switch {
+	case goMemLimit == math.MaxInt64:
+		return 256 << 20
+	case goMemLimit < 2*headroom:
+		return goMemLimit / 2
+	}
+	return goMemLimit - headroom
 }

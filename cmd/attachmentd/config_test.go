@@ -3,8 +3,10 @@ package main
 import (
 	"io"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +24,7 @@ func TestParseConfig(t *testing.T) {
 		{name: "defaults", env: creds, check: func(c config) bool {
 			return c.listen == ":50051" && c.metricsListen == ":9090" && !c.sandbox && c.logFormat == "json" &&
 				c.drainDelay == 5*time.Second && c.shutdownTimeout == 30*time.Second &&
-				c.maxConcurrentStreams == 100 && c.maxRecvMsgBytes == 4<<20 && c.maxUploadMemoryBytes == 256<<20 &&
+				c.maxConcurrentStreams == 100 && c.maxRecvMsgBytes == 4<<20 && c.maxMemoryBytes == defaultMaxMemory(debug.SetMemoryLimit(-1)) && c.memoryWait == 10*time.Second && c.booking.ParallelRanges == 4 &&
 				c.uploadIdleTimeout == 30*time.Second && c.maxConnectionAge == 10*time.Minute && c.maxConnectionAgeGrace == 2*time.Minute &&
 				c.keepaliveTime == 2*time.Minute && c.keepaliveTimeout == 20*time.Second && c.keepaliveMinTime == 10*time.Second &&
 				c.booking.MaxInFlight == 32 && c.booking.ResponseTimeout == 15*time.Second && c.booking.RequestTimeout == 45*time.Second &&
@@ -31,14 +33,14 @@ func TestParseConfig(t *testing.T) {
 		{name: "every setting from the environment", env: with(creds, map[string]string{
 			"ATTACHMENTD_LISTEN": "unix:///run/a.sock", "ATTACHMENTD_METRICS_LISTEN": ":9999", "ATTACHMENTD_LOG_FORMAT": "text",
 			"ATTACHMENTD_DRAIN_DELAY": "1s", "ATTACHMENTD_SHUTDOWN_TIMEOUT": "2s", "ATTACHMENTD_MAX_CONCURRENT_STREAMS": "7",
-			"ATTACHMENTD_MAX_RECV_MSG_SIZE": "1024", "ATTACHMENTD_MAX_UPLOAD_MEMORY": "0", "ATTACHMENTD_UPLOAD_IDLE_TIMEOUT": "45s", "ATTACHMENTD_MAX_CONNECTION_AGE": "3m", "ATTACHMENTD_MAX_CONNECTION_AGE_GRACE": "4m",
+			"ATTACHMENTD_MAX_RECV_MSG_SIZE": "1024", "ATTACHMENTD_MAX_MEMORY": "0", "ATTACHMENTD_MEMORY_WAIT": "3s", "ATTACHMENTD_BOOKING_PARALLEL_RANGES": "2", "ATTACHMENTD_UPLOAD_IDLE_TIMEOUT": "45s", "ATTACHMENTD_MAX_CONNECTION_AGE": "3m", "ATTACHMENTD_MAX_CONNECTION_AGE_GRACE": "4m",
 			"ATTACHMENTD_KEEPALIVE_TIME": "5m", "ATTACHMENTD_KEEPALIVE_TIMEOUT": "6s", "ATTACHMENTD_KEEPALIVE_MIN_TIME": "7s",
 			"ATTACHMENTD_BOOKING_MAX_IN_FLIGHT": "8", "ATTACHMENTD_BOOKING_RESPONSE_TIMEOUT": "9s", "ATTACHMENTD_BOOKING_REQUEST_TIMEOUT": "10s",
 			"ATTACHMENTD_REQUEST_ID_TTL": "1h", "ATTACHMENTD_MAX_REQUEST_IDS": "12",
 		}), check: func(c config) bool {
 			return c.listen == "unix:///run/a.sock" && c.metricsListen == ":9999" && c.logFormat == "text" &&
 				c.drainDelay == time.Second && c.shutdownTimeout == 2*time.Second && c.maxConcurrentStreams == 7 &&
-				c.maxRecvMsgBytes == 1024 && c.maxUploadMemoryBytes == 0 && c.uploadIdleTimeout == 45*time.Second && c.maxConnectionAge == 3*time.Minute && c.maxConnectionAgeGrace == 4*time.Minute &&
+				c.maxRecvMsgBytes == 1024 && c.maxMemoryBytes == 0 && c.memoryWait == 3*time.Second && c.booking.ParallelRanges == 2 && c.uploadIdleTimeout == 45*time.Second && c.maxConnectionAge == 3*time.Minute && c.maxConnectionAgeGrace == 4*time.Minute &&
 				c.keepaliveTime == 5*time.Minute && c.keepaliveTimeout == 6*time.Second && c.keepaliveMinTime == 7*time.Second &&
 				c.booking.MaxInFlight == 8 && c.booking.ResponseTimeout == 9*time.Second && c.booking.RequestTimeout == 10*time.Second &&
 				c.requestIDTTL == time.Hour && c.maxRequestIDs == 12
@@ -64,7 +66,8 @@ func TestParseConfig(t *testing.T) {
 		{name: "no requests to Booking", args: []string{"--booking-max-in-flight", "0"}, env: creds, wantErr: "must be positive"},
 		{name: "no time for Booking", args: []string{"--booking-request-timeout", "0s"}, env: creds, wantErr: "must be positive"},
 		{name: "no request_ids", args: []string{"--max-request-ids", "0"}, env: creds, wantErr: "--max-request-ids must be positive"},
-		{name: "negative upload memory", args: []string{"--max-upload-memory", "-1"}, env: creds, wantErr: "negative"},
+		{name: "negative memory", args: []string{"--max-memory", "-1"}, env: creds, wantErr: "negative"},
+		{name: "no parallel ranges", args: []string{"--booking-parallel-ranges", "0"}, env: creds, wantErr: "must be positive"},
 		{name: "no upload idle timeout", args: []string{"--upload-idle-timeout", "0s"}, env: creds, wantErr: "--upload-idle-timeout must be positive"},
 		{name: "unknown flag", args: []string{"--nope"}, env: creds, wantErr: "nope"},
 		{name: "stray argument", args: []string{"serve"}, env: creds, wantErr: "unexpected arguments"},
@@ -126,4 +129,19 @@ func with(m, add map[string]string) map[string]string {
 	out := maps.Clone(m)
 	maps.Copy(out, add)
 	return out
+}
+
+// The memory budget follows GOMEMLIMIT, as the container's memory limit sets
+// it, leaving 64 MiB for the rest of the process.
+func TestDefaultMaxMemory(t *testing.T) {
+	for _, tt := range []struct{ limit, want int64 }{
+		{math.MaxInt64, 256 << 20},
+		{460 << 20, 396 << 20},
+		{128 << 20, 64 << 20},
+		{100 << 20, 50 << 20},
+	} {
+		if got := defaultMaxMemory(tt.limit); got != tt.want {
+			t.Errorf("defaultMaxMemory(%d) = %d, want %d", tt.limit, got, tt.want)
+		}
+	}
 }

@@ -104,7 +104,7 @@ func TestUploadIdleTimeout(t *testing.T) {
 	if line := inst.logs.waitFor(t, "finished call", "grpc.method", "UploadAttachment"); line["grpc.code"] != "DeadlineExceeded" {
 		t.Errorf("log line %v, want code DeadlineExceeded", line)
 	}
-	if held := value(scrape(t, inst.metricsAddr), "attachmentd_upload_bytes_held"); held != 0 {
-		t.Errorf("attachmentd_upload_bytes_held = %v after the idle upload ended, want 0", held)
+	if held := value(scrape(t, inst.metricsAddr), "attachmentd_memory_held_bytes"); held != 0 {
+		t.Errorf("attachmentd_memory_held_bytes = %v after the idle upload ended, want 0", held)
 	}
 }

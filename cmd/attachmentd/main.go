@@ -27,6 +27,7 @@ import (
 	"github.com/booking-attachment-gateway/gateway/bookingapi"
 	"github.com/booking-attachment-gateway/gateway/bookingapi/sandbox"
 	"github.com/booking-attachment-gateway/gateway/service"
+	"github.com/booking-attachment-gateway/gateway/service/membudget"
 	"github.com/booking-attachment-gateway/gateway/telemetry"
 )
 
@@ -77,6 +78,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		defer stopSandbox()
 	}
+	memory := membudget.New(cfg.maxMemoryBytes, cfg.memoryWait)
+	registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "attachmentd_memory_held_bytes",
+		Help: "Bytes of their data that running calls hold now, reserved from --max-memory.",
+	}, func() float64 { return float64(memory.Held()) }))
+	cfg.booking.Memory = memory
 	// No client timeout: bookingapi bounds each attempt and each request.
 	cfg.booking.HTTPClient = &http.Client{Transport: tracing.Transport(bookingapi.NewTransport(cfg.booking.MaxInFlight))}
 	cfg.booking.Observer = metrics
@@ -92,7 +99,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	svc := service.New(booking, service.Options{
 		Logger:            logger,
 		Metrics:           metrics,
-		MaxUploadBytes:    cfg.maxUploadMemoryBytes,
+		Memory:            memory,
 		UploadIdleTimeout: cfg.uploadIdleTimeout,
 		RequestIDTTL:      cfg.requestIDTTL,
 		MaxRequestIDs:     cfg.maxRequestIDs,
