@@ -48,7 +48,8 @@ generate:
 	rm -rf gen
 	$(BUF) generate
 
-## bench: Go benchmarks of the upload and download paths, then a load run with ghz
+## bench: Go benchmarks of the request bodies and the range decoder, then the load run:
+## the built attachmentd against a fast fake Booking (CPU per MB, latency, peak memory)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./...
-	tools/loadrun.sh
+	$(GO) test -run '^$$' -bench . -benchmem -count 3 ./bookingapi
+	$(GO) test -count=1 -run '^TestPerformance$$' -v ./cmd/attachmentd -args -perf

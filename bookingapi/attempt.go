@@ -3,6 +3,7 @@ package bookingapi
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +28,7 @@ type answer struct {
 	// the closing of the connection ended it, so a cut reads as its end.
 	unframed bool
 	x        Exchange // for the Observer
+	pooled   bool     // body's buffer is answerBuffers', to release once decoded
 }
 
 func (a *answer) success() bool { return a.status >= 200 && a.status <= 299 }
@@ -109,7 +111,7 @@ func (c *Client) roundTrip(ctx context.Context, r *request, target, token string
 	timer.Reset(c.responseTimeout) // the body's own wait
 	a.status, a.header, a.x.Status = resp.StatusCode, resp.Header, resp.StatusCode
 	a.unframed = resp.ProtoMajor == 1 && resp.ContentLength < 0 && len(resp.TransferEncoding) == 0
-	a.body, err = readBody(resp)
+	a.body, a.pooled, err = readBody(resp)
 	a.x.Took = time.Since(start)
 	switch {
 	case err == nil:
@@ -190,20 +192,37 @@ func (c *Client) noSlot(ctx context.Context, op string) error {
 // errTooLarge is the error of a body over maxResponseBytes.
 var errTooLarge = errors.New("bookingapi: answer too large")
 
-// readBody reads a response body of at most maxResponseBytes.
-func readBody(resp *http.Response) ([]byte, error) {
-	var buf bytes.Buffer
-	if resp.ContentLength > 0 && resp.ContentLength <= maxResponseBytes {
+// answerBuffers holds buffers for answers of a known length up to that of
+// a download range's, the largest this client asks for.
+var answerBuffers = newBufferPool(base64.StdEncoding.EncodedLen(MaxRangeBytes+1)+4096, 8)
+
+// readBody reads a response body of at most maxResponseBytes, into a
+// pooled buffer when its length is known and fits one (then pooled is
+// that buffer, for release).
+func readBody(resp *http.Response) (body []byte, pooled bool, err error) {
+	buf := new(bytes.Buffer)
+	if resp.ContentLength > 0 && answerBuffers.fits(int(min(resp.ContentLength, maxResponseBytes+1))) {
+		pooled, buf = true, bytes.NewBuffer(answerBuffers.get())
+	} else if resp.ContentLength > 0 && resp.ContentLength <= maxResponseBytes {
 		buf.Grow(int(resp.ContentLength))
 	}
 	n, err := buf.ReadFrom(io.LimitReader(resp.Body, maxResponseBytes+1))
 	switch {
 	case err != nil:
-		return buf.Bytes(), err
+		return buf.Bytes(), pooled, err
 	case n > maxResponseBytes:
-		return buf.Bytes(), errTooLarge
+		return buf.Bytes(), pooled, errTooLarge
 	}
-	return buf.Bytes(), nil
+	return buf.Bytes(), pooled, nil
+}
+
+// release gives a's body buffer back, if it is pooled; the body is not to
+// be read after.
+func (a *answer) release() {
+	if a.pooled {
+		answerBuffers.put(a.body)
+	}
+	a.body, a.pooled = nil, false
 }
 
 // slots bounds the requests in flight: each holds one element.

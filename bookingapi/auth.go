@@ -134,6 +134,7 @@ func (s *tokenSource) exchange(ctx context.Context) (string, error) {
 
 	token, ruid, err := decodeToken(a)
 	s.client.report(ctx, a, ruid)
+	a.release()
 	return token, err
 }
 

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"strconv"
-	"sync"
 )
 
 // The request bodies of the two upload endpoints are written by hand into
@@ -18,35 +17,32 @@ import (
 // bodyBuffers holds buffers for request bodies: a chunk of MaxChunkBytes,
 // or a single upload of BinaryMegabyteBytes, in base64 with room for the
 // rest of the body.
-var bodyBuffers = sync.Pool{New: func() any {
-	b := make([]byte, 0, base64.StdEncoding.EncodedLen(BinaryMegabyteBytes)+4096)
-	return &b
-}}
+var bodyBuffers = newBufferPool(base64.StdEncoding.EncodedLen(BinaryMegabyteBytes)+4096, 4)
 
-// body is a request body in a pooled buffer; release gives the buffer back
+// body is a request body; release gives its buffer back to bodyBuffers
 // once no request reads it any more.
 type body struct {
 	bytes  []byte
-	pooled *[]byte
+	pooled bool
 }
 
 func (b *body) release() {
-	if b.pooled != nil {
-		*b.pooled = (*b.pooled)[:0]
-		bodyBuffers.Put(b.pooled)
-		b.pooled, b.bytes = nil, nil
+	if b.pooled {
+		bodyBuffers.put(b.bytes)
 	}
+	b.bytes, b.pooled = nil, false
 }
 
 // newBody returns the body prefix + base64(the n bytes of segments) +
 // suffix.
 func newBody(prefix []byte, segments [][]byte, n int, suffix []byte) body {
 	size := len(prefix) + base64.StdEncoding.EncodedLen(n) + len(suffix)
-	b := body{pooled: bodyBuffers.Get().(*[]byte)}
-	buf := *b.pooled
-	if cap(buf) < size {
-		bodyBuffers.Put(b.pooled)
-		b.pooled, buf = nil, make([]byte, 0, size)
+	b := body{pooled: bodyBuffers.fits(size)}
+	var buf []byte
+	if b.pooled {
+		buf = bodyBuffers.get()
+	} else {
+		buf = make([]byte, 0, size)
 	}
 	buf = append(buf, prefix...)
 	at := len(buf)

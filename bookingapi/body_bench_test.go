@@ -1,7 +1,9 @@
 package bookingapi
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"testing"
 )
 
@@ -13,6 +15,23 @@ func BenchmarkChunkBody(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		body := chunkBody(actionResume, "upload-1", file, 1, [][]byte{content}, len(content))
+		body.release()
+	}
+}
+
+// BenchmarkChunkBodyOfMessages measures encoding the body of a full chunk
+// held as the 64 KiB messages it came in.
+func BenchmarkChunkBodyOfMessages(b *testing.B) {
+	content := make([]byte, MaxChunkBytes)
+	var segments [][]byte
+	for rest := content; len(rest) > 0; rest = rest[min(len(rest), 64<<10):] {
+		segments = append(segments, rest[:min(len(rest), 64<<10)])
+	}
+	file := FileHeader{Name: "room.jpg", Type: "image/jpeg", Size: 5_000_000}
+	b.SetBytes(MaxChunkBytes)
+	b.ReportAllocs()
+	for b.Loop() {
+		body := chunkBody(actionResume, "upload-1", file, 1, segments, len(content))
 		body.release()
 	}
 }
@@ -59,4 +78,43 @@ func TestBodiesAreBookingsDocuments(t *testing.T) {
 	if s := single.Attachment; s.FileName != file.Name || s.FileType != file.Type || s.FileSize != len(content) || string(s.FileContent) != string(content) {
 		t.Errorf("single upload body decodes to %+v", s)
 	}
+}
+
+// BenchmarkRangeAnswer decodes the answer to a range of MaxRangeBytes with
+// the fast path and with encoding/json alone, next to base64's decoding of
+// its content, the least work it needs.
+func BenchmarkRangeAnswer(b *testing.B) {
+	content := pngFile(MaxRangeBytes)
+	encoded := base64.StdEncoding.EncodeToString(content)
+	body := []byte(`{"data":{"ok":"true","file_content":"` + encoded + `","attachment_id":"a","conversation_id":"c"},"meta":{"ruid":"R"},"errors":[],"warnings":[]}`)
+	a := &answer{status: 200, header: http.Header{}, body: body}
+	b.Run("fast path", func(b *testing.B) {
+		b.SetBytes(MaxRangeBytes)
+		b.ReportAllocs()
+		for b.Loop() {
+			got, _, err := decodeRangeAnswer(a)
+			if err != nil || len(got.bytes) != MaxRangeBytes {
+				b.Fatal(err)
+			}
+			got.release()
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		b.SetBytes(MaxRangeBytes)
+		b.ReportAllocs()
+		for b.Loop() {
+			var out rangeData
+			if _, err := decodeResponse(OpDownload, a, &out); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("base64 alone", func(b *testing.B) {
+		dst := make([]byte, MaxRangeBytes)
+		b.SetBytes(MaxRangeBytes)
+		b.ReportAllocs()
+		for b.Loop() {
+			base64.StdEncoding.Decode(dst, []byte(encoded))
+		}
+	})
 }

@@ -284,6 +284,7 @@ func (c *Client) sendWith(ctx context.Context, r *request, token string, decode 
 	if err == nil {
 		ruid, err = decode(a)
 		c.report(ctx, a, ruid)
+		a.release() // decoding keeps no part of the body
 	}
 	c.settle(err, r.resend)
 	return ruid, err

@@ -23,8 +23,9 @@ type unbounded struct{}
 func (unbounded) Reserve(context.Context, int64, bool) error { return nil }
 func (unbounded) Release(int64)                              {}
 
-// What a download range holds in memory besides its bytes: the answer's
-// body, base64 in a small envelope.
+// rangeMemory is what a download range of n bytes holds in memory: its
+// bytes, the answer's body (base64 in a small envelope) while it is
+// decoded, and the copy that a gRPC message of them makes.
 func rangeMemory(n int64) int64 {
-	return n + (n+2)/3*4 + 1024
+	return 2*n + (n+2)/3*4 + 4096
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"sync"
 )
 
 // A download's answer is about 1.33 MB of base64 in a small envelope.
@@ -18,25 +17,22 @@ import (
 // fileContentKey is the member that carries a download's bytes.
 var fileContentKey = []byte(`"file_content"`)
 
-// rangeBuffers holds buffers for the decoded bytes of one range.
-var rangeBuffers = sync.Pool{New: func() any {
-	b := make([]byte, 0, base64.StdEncoding.DecodedLen(base64.StdEncoding.EncodedLen(MaxRangeBytes+1)))
-	return &b
-}}
+// rangeBuffers holds buffers for the decoded bytes of one range: a few per
+// Reader in flight.
+var rangeBuffers = newBufferPool(base64.StdEncoding.DecodedLen(base64.StdEncoding.EncodedLen(MaxRangeBytes+1)), 16)
 
 // rangeContent is the decoded bytes of one download answer; release gives
 // a pooled buffer back once the bytes are used.
 type rangeContent struct {
 	bytes  []byte
-	pooled *[]byte
+	pooled bool
 }
 
 func (c *rangeContent) release() {
-	if c.pooled != nil {
-		*c.pooled = (*c.pooled)[:0]
-		rangeBuffers.Put(c.pooled)
-		c.pooled, c.bytes = nil, nil
+	if c.pooled {
+		rangeBuffers.put(c.bytes)
 	}
+	c.bytes, c.pooled = nil, false
 }
 
 // rangeData is the data of a download answer as the general decoder reads
@@ -104,14 +100,12 @@ func decodePlainRange(a *answer) (rangeContent, string, bool) {
 		return rangeContent{}, "", false
 	}
 
-	content := rangeContent{pooled: rangeBuffers.Get().(*[]byte)}
 	need := base64.StdEncoding.DecodedLen(len(value))
-	if cap(*content.pooled) < need {
-		rangeBuffers.Put(content.pooled)
-		content.pooled = nil
-		content.bytes = make([]byte, need)
+	content := rangeContent{pooled: rangeBuffers.fits(need)}
+	if content.pooled {
+		content.bytes = rangeBuffers.get()[:need]
 	} else {
-		content.bytes = (*content.pooled)[:need]
+		content.bytes = make([]byte, need)
 	}
 	n, err := base64.StdEncoding.Decode(content.bytes, value)
 	if err != nil {

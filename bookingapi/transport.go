@@ -28,5 +28,11 @@ func NewTransport(maxInFlight int) *http.Transport {
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   10 * time.Second,
 		ExpectContinueTimeout: time.Second,
+		// Bodies are up to 1.4 MB of base64 each way: buffers of the
+		// default 4 KiB would take hundreds of system calls for each one
+		// (a wrapper such as otelhttp's hides the body's WriteTo, so the
+		// transport copies it through its buffer).
+		WriteBufferSize: 256 << 10,
+		ReadBufferSize:  256 << 10,
 	}
 }

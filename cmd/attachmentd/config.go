@@ -95,7 +95,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.UintVar(&cfg.maxConcurrentStreams, "max-concurrent-streams", 100, "most concurrent calls on one connection")
 	fs.IntVar(&cfg.maxRecvMsgBytes, "max-recv-msg-size", 4<<20, "largest message accepted from a client, in bytes")
 	fs.Int64Var(&cfg.maxMemoryBytes, "max-memory", defaultMaxMemory(debug.SetMemoryLimit(-1)),
-		"most bytes of their data all calls may hold together: uploads' files and request bodies, download ranges, messages (0: no bound); by default GOMEMLIMIT less 64 MiB if GOMEMLIMIT is set, else 256 MiB")
+		"most bytes of their data all calls may hold together: uploads' files and request bodies, download ranges, messages (0: no bound); by default GOMEMLIMIT less 48 MiB if GOMEMLIMIT is set, else 256 MiB")
 	fs.DurationVar(&cfg.memoryWait, "memory-wait", 10*time.Second, "how long a call waits for room in --max-memory before it gets RESOURCE_EXHAUSTED (within its deadline)")
 	fs.DurationVar(&cfg.uploadIdleTimeout, "upload-idle-timeout", 30*time.Second, "end an upload whose client sends no message for this long with DEADLINE_EXCEEDED, releasing what it holds; nothing is committed")
 	fs.DurationVar(&cfg.maxConnectionAge, "max-connection-age", 10*time.Minute, "close connections after this long (with a GOAWAY), so that clients spread over new replicas")
@@ -212,11 +212,13 @@ func clientSecret(getenv func(string) string) (string, error) {
 }
 
 // defaultMaxMemory is --max-memory's default for the Go runtime's memory
-// limit (GOMEMLIMIT; math.MaxInt64 when unset): the limit less 64 MiB for
-// the runtime, connections and garbage not yet collected, or half a limit
-// under 128 MiB; 256 MiB without a limit.
+// limit (GOMEMLIMIT; math.MaxInt64 when unset): the limit less 48 MiB for
+// what calls hold outside the budget (connection buffers, a few free
+// buffers, stacks) and for the collector's slack, or half a limit under
+// 96 MiB; 256 MiB without a limit. make bench measures the peak resident
+// memory this gives.
 func defaultMaxMemory(goMemLimit int64) int64 {
-	const headroom = 64 << 20
+	const headroom = 48 << 20
 	switch {
 	case goMemLimit == math.MaxInt64:
 		return 256 << 20

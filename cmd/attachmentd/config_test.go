@@ -132,13 +132,13 @@ func with(m, add map[string]string) map[string]string {
 }
 
 // The memory budget follows GOMEMLIMIT, as the container's memory limit sets
-// it, leaving 64 MiB for the rest of the process.
+// it, leaving 48 MiB for the rest of the process.
 func TestDefaultMaxMemory(t *testing.T) {
 	for _, tt := range []struct{ limit, want int64 }{
 		{math.MaxInt64, 256 << 20},
-		{460 << 20, 396 << 20},
-		{128 << 20, 64 << 20},
-		{100 << 20, 50 << 20},
+		{460 << 20, 412 << 20},
+		{128 << 20, 80 << 20},
+		{90 << 20, 45 << 20},
 	} {
 		if got := defaultMaxMemory(tt.limit); got != tt.want {
 			t.Errorf("defaultMaxMemory(%d) = %d, want %d", tt.limit, got, tt.want)
