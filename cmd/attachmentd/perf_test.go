@@ -30,7 +30,10 @@ import (
 	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
 )
 
-var perf = flag.Bool("perf", false, "run TestPerformance, the load run of make bench")
+var (
+	perf    = flag.Bool("perf", false, "run TestPerformance, the load run of make bench")
+	perfBin = flag.String("perf-bin", "", "with -perf: measure this attachmentd binary, such as an older build, instead of building this one")
+)
 
 // The load run's sizes.
 const (
@@ -59,9 +62,12 @@ func TestPerformance(t *testing.T) {
 	if !*perf {
 		t.Skip("the load run: go test -run TestPerformance -v ./cmd/attachmentd -args -perf")
 	}
-	bin := filepath.Join(t.TempDir(), "attachmentd")
-	if out, err := exec.Command("go", "build", "-trimpath", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin := *perfBin
+	if bin == "" {
+		bin = filepath.Join(t.TempDir(), "attachmentd")
+		if out, err := exec.Command("go", "build", "-trimpath", "-o", bin, ".").CombinedOutput(); err != nil {
+			t.Fatalf("go build: %v\n%s", err, out)
+		}
 	}
 	file := perfFile(perfFileBytes)
 	fake := newFakeBooking(file)
