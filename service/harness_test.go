@@ -132,7 +132,6 @@ func newEnvWith(t testing.TB, opts sandbox.Options, cfg envConfig) *env {
 	grpcServer := grpc.NewServer(service.ServerOption())
 	service.Register(grpcServer, service.New(booking, service.Options{
 		Logger:            slog.New(slog.NewJSONHandler(logs, nil)),
-		Memory:            memory,
 		UploadIdleTimeout: cfg.uploadIdleTimeout,
 		Records:           cfg.records,
 		RepeatWait:        cfg.repeatWait,

@@ -38,12 +38,6 @@ type Options struct {
 	Logger *slog.Logger
 	// Metrics counts uploads and downloads. Nil counts nothing.
 	Metrics Metrics
-	// Memory, if set, counts what the service holds of the calls' data
-	// beyond what its bookingapi.Client counts: the upload message being
-	// read. It should be the Client's Config.Memory, so that one bound
-	// covers all. A call whose bytes find no room fails with
-	// RESOURCE_EXHAUSTED and commits nothing at Booking.
-	Memory bookingapi.Memory
 	// UploadIdleTimeout is how long an upload waits for its client's next
 	// message, the first one included. When it passes, the upload fails
 	// with DEADLINE_EXCEEDED, gives back what it held and commits nothing
@@ -73,8 +67,7 @@ type server struct {
 	booking *bookingapi.Client
 	log     *slog.Logger
 	metrics Metrics
-	memory  bookingapi.Memory // nil: none
-	idle    time.Duration     // Options.UploadIdleTimeout, defaulted
+	idle    time.Duration // Options.UploadIdleTimeout, defaulted
 
 	records    idempotency.Store
 	recordTTL  time.Duration
@@ -107,7 +100,6 @@ func New(booking *bookingapi.Client, opts Options) attachmentsv1.AttachmentServi
 		booking:    booking,
 		log:        opts.Logger,
 		metrics:    opts.Metrics,
-		memory:     opts.Memory,
 		idle:       opts.UploadIdleTimeout,
 		records:    opts.Records,
 		recordTTL:  opts.RequestIDTTL,

@@ -99,7 +99,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	svc := service.New(booking, service.Options{
 		Logger:            logger,
 		Metrics:           metrics,
-		Memory:            memory,
 		UploadIdleTimeout: cfg.uploadIdleTimeout,
 		RequestIDTTL:      cfg.requestIDTTL,
 		MaxRequestIDs:     cfg.maxRequestIDs,
