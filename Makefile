@@ -12,9 +12,10 @@ GO_DIRS := bookingapi cmd service telemetry deploy
 run:
 	$(GO) run ./cmd/attachmentd --sandbox
 
-## build: a static binary in bin/attachmentd
+## build: static binaries in bin/: attachmentd, and attachctl for people
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo dev)" -o bin/attachmentd ./cmd/attachmentd
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/attachctl ./cmd/attachctl
 
 ## test: every check, then every test with the race detector
 test: fmt-check vet lint format-check generated-check deploy-check

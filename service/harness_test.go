@@ -26,6 +26,7 @@ import (
 	"github.com/booking-attachment-gateway/gateway/bookingapi/sandbox"
 	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
 	"github.com/booking-attachment-gateway/gateway/service"
+	"github.com/booking-attachment-gateway/gateway/service/client"
 	"github.com/booking-attachment-gateway/gateway/service/idempotency"
 	"github.com/booking-attachment-gateway/gateway/service/membudget"
 )
@@ -272,14 +273,24 @@ func uploadWith(ctx context.Context, client attachmentsv1.AttachmentServiceClien
 	return stream.CloseAndRecv()
 }
 
-// mustUpload uploads content and fails the test unless it succeeds.
+// mustUpload uploads content with the service's Go client and fails the
+// test unless it succeeds.
 func (e *env) mustUpload(t testing.TB, meta *attachmentsv1.UploadMetadata, content []byte) *attachmentsv1.UploadAttachmentResponse {
 	t.Helper()
-	resp, err := e.upload(context.Background(), meta, content, evenSplit(256<<10))
+	up, err := client.New(e.conn).Upload(context.Background(),
+		client.Conversation{PropertyID: meta.GetPropertyId(), ConversationID: meta.GetConversationId()},
+		client.File{Name: meta.GetFileName(), Type: meta.GetFileType(), Size: meta.GetFileSize(), SHA256: meta.GetSha256()},
+		bytes.NewReader(content),
+		client.UploadOptions{MessageContent: meta.GetMessageContent(), RequestID: meta.GetRequestId()})
 	if err != nil {
 		t.Fatalf("upload of %d bytes: %v", len(content), err)
 	}
-	return resp
+	return &attachmentsv1.UploadAttachmentResponse{
+		AttachmentId: up.AttachmentID,
+		MessageId:    up.MessageID,
+		Sha256:       up.SHA256,
+		Info:         &attachmentsv1.AttachmentInfo{FileName: up.Info.Name, FileType: up.Info.Type, FileSize: up.Info.Size},
+	}
 }
 
 // download reads an attachment's stream: its info message and its bytes. It
@@ -318,21 +329,21 @@ func (e *env) download(t *testing.T, req *attachmentsv1.DownloadAttachmentReques
 	}
 }
 
-// readBack downloads the whole attachment and fails the test unless it
-// matches want byte for byte.
+// readBack downloads the whole attachment with the service's Go client and
+// fails the test unless it matches want byte for byte.
 func (e *env) readBack(t *testing.T, attachmentID string, want []byte) {
 	t.Helper()
-	info, got, err := e.download(t, &attachmentsv1.DownloadAttachmentRequest{
-		PropertyId: testProperty, ConversationId: testConversation, AttachmentId: attachmentID,
-	})
+	var got bytes.Buffer
+	info, _, err := client.New(e.conn).Download(context.Background(),
+		client.Ref{PropertyID: testProperty, ConversationID: testConversation, AttachmentID: attachmentID}, &got, client.DownloadOptions{})
 	if err != nil {
 		t.Fatalf("download %s: %v", attachmentID, err)
 	}
-	if info.GetFileSize() != int64(len(want)) {
-		t.Errorf("downloaded info says %d bytes, want %d", info.GetFileSize(), len(want))
+	if info.Size != int64(len(want)) {
+		t.Errorf("downloaded info says %d bytes, want %d", info.Size, len(want))
 	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("downloaded %d bytes that differ from the %d uploaded", len(got), len(want))
+	if !bytes.Equal(got.Bytes(), want) {
+		t.Fatalf("downloaded %d bytes that differ from the %d uploaded", got.Len(), len(want))
 	}
 }
 

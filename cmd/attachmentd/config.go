@@ -20,7 +20,7 @@ type config struct {
 	listen        string // gRPC address: host:port or unix:///path
 	metricsListen string // Prometheus address; empty: no metrics listener
 	sandbox       bool   // serve against the in-process Booking sandbox
-	logFormat     string // "json" or "text"
+	logFormat     string // "json" or "text"; "" until run chooses for the terminal
 	showVersion   bool
 
 	drainDelay      time.Duration // after SIGTERM, keep serving this long so the mesh stops routing here
@@ -88,9 +88,9 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.StringVar(&cfg.listen, "listen", ":50051", "gRPC listen address, host:port or unix:///path")
 	fs.StringVar(&cfg.metricsListen, "metrics-listen", ":9090", "Prometheus metrics listen address, served at /metrics; empty to serve none")
 	fs.BoolVar(&cfg.sandbox, "sandbox", false, "serve against the built-in sandbox of Booking's API; no credentials needed")
-	fs.StringVar(&cfg.logFormat, "log-format", "json", "log format: json or text")
+	fs.StringVar(&cfg.logFormat, "log-format", "", "log format: json or text (default json; text with --sandbox when standard error is a terminal)")
 	fs.BoolVar(&cfg.showVersion, "version", false, "print the version and exit")
-	fs.DurationVar(&cfg.drainDelay, "drain-delay", 5*time.Second, "after SIGTERM, how long to keep serving while reporting NOT_SERVING, so the mesh stops routing here")
+	fs.DurationVar(&cfg.drainDelay, "drain-delay", 5*time.Second, "after SIGTERM, how long to keep serving while reporting NOT_SERVING, so the mesh stops routing here (default 0 with --sandbox)")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 30*time.Second, "after the drain delay, how long running calls may take to finish before they are cancelled")
 	fs.UintVar(&cfg.maxConcurrentStreams, "max-concurrent-streams", 100, "most concurrent calls on one connection")
 	fs.IntVar(&cfg.maxRecvMsgBytes, "max-recv-msg-size", 4<<20, "largest message accepted from a client, in bytes")
@@ -126,6 +126,12 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	if err := applyEnv(fs, getenv); err != nil {
 		return cfg, err
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if cfg.sandbox && !given["drain-delay"] {
+		// Nothing routes to a sandbox that a person runs: stop at once.
+		cfg.drainDelay = 0
+	}
 	if cfg.showVersion {
 		return cfg, nil
 	}
@@ -154,7 +160,7 @@ func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
 // complete reads Booking's settings and checks that the whole is usable.
 func (cfg *config) complete(getenv func(string) string) error {
 	switch cfg.logFormat {
-	case "json", "text":
+	case "", "json", "text":
 	default:
 		return fmt.Errorf("--log-format %q: use json or text", cfg.logFormat)
 	}

@@ -22,7 +22,7 @@ func TestParseConfig(t *testing.T) {
 		wantErr string
 	}{
 		{name: "defaults", env: creds, check: func(c config) bool {
-			return c.listen == ":50051" && c.metricsListen == ":9090" && !c.sandbox && c.logFormat == "json" &&
+			return c.listen == ":50051" && c.metricsListen == ":9090" && !c.sandbox && c.logFormat == "" &&
 				c.drainDelay == 5*time.Second && c.shutdownTimeout == 30*time.Second &&
 				c.maxConcurrentStreams == 100 && c.maxRecvMsgBytes == 4<<20 && c.maxMemoryBytes == defaultMaxMemory(debug.SetMemoryLimit(-1)) && c.memoryWait == 10*time.Second && c.booking.ParallelRanges == 4 &&
 				c.uploadIdleTimeout == 30*time.Second && c.maxConnectionAge == 10*time.Minute && c.maxConnectionAgeGrace == 2*time.Minute &&
@@ -50,6 +50,9 @@ func TestParseConfig(t *testing.T) {
 			check: func(c config) bool { return c.listen == ":9000" && c.drainDelay == 0 }},
 		{name: "sandbox from the environment needs no credentials", env: map[string]string{"ATTACHMENTD_SANDBOX": "true"},
 			check: func(c config) bool { return c.sandbox }},
+		{name: "sandbox stops at once", args: []string{"--sandbox"}, check: func(c config) bool { return c.drainDelay == 0 }},
+		{name: "sandbox with a drain delay of its own", args: []string{"--sandbox"}, env: map[string]string{"ATTACHMENTD_DRAIN_DELAY": "2s"},
+			check: func(c config) bool { return c.drainDelay == 2*time.Second }},
 		{name: "sandbox flag false wins over the environment", args: []string{"--sandbox=false"},
 			env: with(creds, map[string]string{"ATTACHMENTD_SANDBOX": "true"}), check: func(c config) bool { return !c.sandbox }},
 		{name: "version needs nothing else", args: []string{"--version"}, check: func(c config) bool { return c.showVersion }},

@@ -23,6 +23,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/term"
 
 	"github.com/booking-attachment-gateway/gateway/bookingapi"
 	"github.com/booking-attachment-gateway/gateway/bookingapi/sandbox"
@@ -55,6 +56,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if cfg.showVersion {
 		fmt.Fprintln(stdout, "attachmentd", version)
 		return nil
+	}
+	if cfg.logFormat == "" {
+		cfg.logFormat = "json"
+		if f, ok := stderr.(*os.File); ok && cfg.sandbox && term.IsTerminal(int(f.Fd())) {
+			cfg.logFormat = "text" // a person runs it, and reads the lines
+		}
 	}
 	logger := newLogger(cfg.logFormat, stderr)
 
@@ -110,13 +117,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	lis, err := listen(cfg.listen)
 	if err != nil {
-		return err
+		return inUse(err, "--listen or ATTACHMENTD_LISTEN")
 	}
 	var metricsLis net.Listener
 	if cfg.metricsListen != "" {
 		if metricsLis, err = net.Listen("tcp", cfg.metricsListen); err != nil {
 			lis.Close()
-			return fmt.Errorf("metrics listener: %w", err)
+			return inUse(fmt.Errorf("metrics listener: %w", err), `--metrics-listen or ATTACHMENTD_METRICS_LISTEN (or "" for none)`)
 		}
 	}
 	logger.Info("attachmentd is serving",
@@ -167,4 +174,13 @@ func describeAddr(lis net.Listener) string {
 		return "unix://" + lis.Addr().String()
 	}
 	return lis.Addr().String()
+}
+
+// inUse adds to the error of a listener whose address is taken which
+// setting moves it.
+func inUse(err error, setting string) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("%w: another process listens there; choose another address with %s", err, setting)
+	}
+	return err
 }

@@ -24,6 +24,7 @@ import (
 
 	"github.com/booking-attachment-gateway/gateway/bookingapi/sandbox"
 	attachmentsv1 "github.com/booking-attachment-gateway/gateway/gen/attachments/v1"
+	"github.com/booking-attachment-gateway/gateway/service/client"
 )
 
 // instance is attachmentd started by run, as main starts it.
@@ -146,44 +147,21 @@ func sendData(stream uploadStream, data []byte) error {
 	return stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Data{Data: data}})
 }
 
-// upload sends content as one upload in messages of 256 KiB.
+// upload sends content as one upload with the service's Go client.
 func upload(ctx context.Context, conn *grpc.ClientConn, name string, content []byte) (*attachmentsv1.UploadAttachmentResponse, error) {
-	stream, err := attachmentsv1.NewAttachmentServiceClient(conn).UploadAttachment(ctx)
+	up, err := client.New(conn).Upload(ctx, client.Conversation{PropertyID: 1, ConversationID: "c1"},
+		client.File{Name: name}, bytes.NewReader(content), client.UploadOptions{})
 	if err != nil {
 		return nil, err
 	}
-	meta := &attachmentsv1.UploadMetadata{PropertyId: 1, ConversationId: "c1", FileName: name, FileSize: int64(len(content))}
-	if err := stream.Send(&attachmentsv1.UploadAttachmentRequest{Part: &attachmentsv1.UploadAttachmentRequest_Metadata{Metadata: meta}}); err != nil {
-		return stream.CloseAndRecv()
-	}
-	for rest := content; len(rest) > 0; {
-		n := min(len(rest), 256<<10)
-		if sendData(stream, rest[:n]) != nil {
-			break
-		}
-		rest = rest[n:]
-	}
-	return stream.CloseAndRecv()
+	return &attachmentsv1.UploadAttachmentResponse{AttachmentId: up.AttachmentID, Sha256: up.SHA256}, nil
 }
 
-// download reads a whole attachment's bytes.
+// download reads a whole attachment's bytes with the service's Go client.
 func download(ctx context.Context, conn *grpc.ClientConn, id string) ([]byte, error) {
-	stream, err := attachmentsv1.NewAttachmentServiceClient(conn).DownloadAttachment(ctx,
-		&attachmentsv1.DownloadAttachmentRequest{PropertyId: 1, ConversationId: "c1", AttachmentId: id})
-	if err != nil {
-		return nil, err
-	}
-	var data []byte
-	for {
-		msg, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			return data, nil
-		}
-		if err != nil {
-			return data, err
-		}
-		data = append(data, msg.GetData()...)
-	}
+	var got bytes.Buffer
+	_, _, err := client.New(conn).Download(ctx, client.Ref{PropertyID: 1, ConversationID: "c1", AttachmentID: id}, &got, client.DownloadOptions{})
+	return got.Bytes(), err
 }
 
 func listServices(t *testing.T, conn *grpc.ClientConn) string {
