@@ -6,7 +6,7 @@ TOOL    := $(GO) tool -modfile=tools/go.mod
 BUF     := $(TOOL) buf
 GO_DIRS := bookingapi cmd service telemetry deploy
 
-.PHONY: run build test fmt-check vet lint format-check generated-check deploy-check generate bench
+.PHONY: run build test fmt-check vet lint format-check generated-check deploy-check examples-check generate bench
 
 ## run: serve on :50051 against the built-in sandbox of Booking's API
 run:
@@ -18,7 +18,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/attachctl ./cmd/attachctl
 
 ## test: every check, then every test with the race detector
-test: fmt-check vet lint format-check generated-check deploy-check
+test: fmt-check vet lint format-check generated-check deploy-check examples-check
 	$(GO) test -race -count=1 ./...
 
 fmt-check:
@@ -43,6 +43,10 @@ generated-check:
 ## deploy-check: the Kubernetes manifests against Kubernetes' types and the server's defaults
 deploy-check:
 	cd deploy/kubernetes && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+## examples-check: the Node and Python examples against the sandbox (npm ci; apt-get of Debian's python3-grpcio/-grpc-tools when missing)
+examples-check:
+	GO=$(GO) examples/check.sh
 
 ## generate: regenerate gen/ from proto/
 generate:
