@@ -79,9 +79,9 @@
 //
 // For example:
 //
-//	curl -s -X POST localhost:8081/_sandbox/faults -d '{"endpoint": "file_info", "status": 503, "times": 3}'
-//	curl -s 'localhost:8081/_sandbox/requests?endpoint=file_info'
-//	curl -s -X DELETE localhost:8081/_sandbox/faults
+//	curl -s -X POST 127.0.0.1:8081/_sandbox/faults -d '{"endpoint": "file_info", "status": 503, "times": 3}'
+//	curl -s '127.0.0.1:8081/_sandbox/requests?endpoint=file_info'
+//	curl -s -X DELETE 127.0.0.1:8081/_sandbox/faults
 package main
 
 import (
