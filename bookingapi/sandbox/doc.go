@@ -109,5 +109,9 @@
 // requests misbehave in every way an answer can go wrong: late, never,
 // cut short, lost after the server did the work, replaced by an error
 // envelope or a load balancer's HTML page, padded to a huge size, or with
-// altered data.
+// altered data; ClearFaults forgets the faults injected so far.
+//
+// cmd/booking-sandbox serves a Server as a process of its own, with an
+// HTTP control API for faults and inspection, for clients that are not
+// written in Go or run in another process.
 package sandbox

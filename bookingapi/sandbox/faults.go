@@ -125,6 +125,18 @@ func (s *Server) InjectFault(f Fault) {
 	s.faults.faults = append(s.faults.faults, &faultState{Fault: f})
 }
 
+// ClearFaults forgets every injected fault, so that requests from now on
+// are handled normally until another fault is injected; a fault injected
+// later counts its requests from its own injection. It does not stop a
+// fault that has already fired: a request held by a Delay or Hang stays
+// held.
+func (s *Server) ClearFaults() {
+	s.faults.mu.Lock()
+	defer s.faults.mu.Unlock()
+	clear(s.faults.faults)
+	s.faults.faults = nil
+}
+
 // faultList holds the injected faults in injection order. It is safe for
 // concurrent use.
 type faultList struct {

@@ -29,6 +29,12 @@ const (
 	EndpointMessages Endpoint = "messages"
 )
 
+// Endpoints returns every emulated endpoint, in the order of the list
+// above: the names a Fault's Endpoint and a Request's Endpoint take.
+func Endpoints() []Endpoint {
+	return []Endpoint{EndpointToken, EndpointUpload, EndpointChunks, EndpointDownload, EndpointFileInfo, EndpointMessages}
+}
+
 const (
 	tokenPath        = "/token-based-authentication/exchange"
 	conversationPath = "/messaging/properties/{property_id}/conversations/{conversation_id}"
