@@ -6,16 +6,21 @@ TOOL    := $(GO) tool -modfile=tools/go.mod
 BUF     := $(TOOL) buf
 GO_DIRS := bookingapi cmd service telemetry deploy
 
-.PHONY: run build test fmt-check vet lint format-check generated-check deploy-check examples-check generate bench
+.PHONY: run sandbox build test fmt-check vet lint format-check generated-check deploy-check examples-check generate bench
 
 ## run: serve on :50051 against the built-in sandbox of Booking's API
 run:
 	$(GO) run ./cmd/attachmentd --sandbox
 
-## build: static binaries in bin/: attachmentd, and attachctl for people
+## sandbox: the strict Booking sandbox as a server on 127.0.0.1:8081, with its control API under /_sandbox/
+sandbox:
+	$(GO) run ./cmd/booking-sandbox
+
+## build: static binaries in bin/: attachmentd, attachctl for people, booking-sandbox for integrators
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-X main.version=$$(git describe --always --dirty 2>/dev/null || echo dev)" -o bin/attachmentd ./cmd/attachmentd
 	CGO_ENABLED=0 $(GO) build -trimpath -o bin/attachctl ./cmd/attachctl
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/booking-sandbox ./cmd/booking-sandbox
 
 ## test: every check, then every test with the race detector
 test: fmt-check vet lint format-check generated-check deploy-check examples-check
